@@ -1,3 +1,52 @@
-fn main() {
-    println!("Hello, world!");
+//! Project chores that are code, not shell: fetching Google's Discovery
+//! documents for tests, regenerating the embedded snapshot, running the whole
+//! test suite, and benchmarks. Run as `cargo xtask <command>`.
+
+mod bench;
+mod bench_emulator;
+mod discovery;
+mod test;
+
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  fetch-discovery     download google-api-python-client (pinned) and extract its
+                      Discovery documents into .discovery/ (skipped if present)
+  snapshot [--check]  regenerate the embedded aiplatform snapshot and service
+                      catalog from .discovery/ (--check: fail if they differ)
+  test                everything CI tests: Rust tests, then the Python
+                      compatibility tests against the emulator
+  bench               start-up and document-loading benchmarks
+  bench-emulator      emulator throughput and memory benchmark";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let rest = &args[1..];
+    match cmd.as_str() {
+        "fetch-discovery" => discovery::fetch(rest.iter().any(|a| a == "--force")).map(|_| ()),
+        "snapshot" => discovery::snapshot(rest.iter().any(|a| a == "--check")),
+        "test" => test::run(rest),
+        "bench" => bench::run(rest),
+        "bench-emulator" => bench_emulator::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown xtask command `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }

@@ -92,3 +92,19 @@ mod tests {
         );
     }
 }
+
+/// The committed snapshot text for a full Discovery document: stripped and
+/// minified, with a trailing newline.
+pub fn render(doc_bytes: &[u8], origin: &str) -> Result<String, crate::Error> {
+    crate::model::parse_document(doc_bytes, origin)?;
+    let value: Value = serde_json::from_slice(doc_bytes).map_err(|source| crate::Error::Json {
+        origin: origin.to_string(),
+        source,
+    })?;
+    let mut text = serde_json::to_string(&strip(&value)).map_err(|source| crate::Error::Json {
+        origin: origin.to_string(),
+        source,
+    })?;
+    text.push('\n');
+    Ok(text)
+}

@@ -1,0 +1,5 @@
+//! `cargo xtask test` (filled in below).
+use anyhow::Result;
+pub fn run(_args: &[String]) -> Result<()> {
+    Ok(())
+}
