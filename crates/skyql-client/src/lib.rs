@@ -1,14 +1,8 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The only crate that touches the network: HTTP to Google (or an emulator),
+//! with timeouts and clear errors. Everything else asks this crate for bytes.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod error;
+mod fetch;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::Error;
+pub use fetch::fetch_bytes;

@@ -1,0 +1,149 @@
+//! The `skyql` binary: parses the command line and hands each subcommand to
+//! its module. The only crate that touches the terminal.
+
+mod emulator_cmd;
+mod output;
+mod registry_cmd;
+mod shell;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use output::Format;
+use skyql_engine::Engine;
+use skyql_registry::Registry;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "skyql",
+    version,
+    about = "Query, deploy and manage Google Cloud resources with SQL"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Output format: table, json, jsonl, csv, text or markdown.
+    #[arg(long, short = 'o', global = true, env = "SKYQL_OUTPUT", value_enum)]
+    pub output: Option<Format>,
+    /// Credentials, as StackQL takes them: '{"google":{"type":"service_account","credentialsfilepath":"key.json"}}'.
+    #[arg(long, global = true, env = "SKYQL_AUTH")]
+    pub auth: Option<String>,
+    /// Where pulled provider documents and history are kept.
+    #[arg(long, global = true, env = "SKYQL_HOME")]
+    pub home: Option<PathBuf>,
+    /// Send all Google API traffic to this base URL (an emulator, say).
+    #[arg(long, global = true, env = "SKYQL_GOOGLE_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, global = true, env = "SKYQL_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Seconds before a request is abandoned.
+    #[arg(long, global = true, env = "SKYQL_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
+    /// Print the HTTP requests instead of sending them.
+    #[arg(long, global = true, env = "SKYQL_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run SQL statements and print their results.
+    Exec(ExecArgs),
+    /// An interactive SQL shell with history and multi-line input.
+    Shell,
+    /// Manage provider documents.
+    Registry {
+        #[command(subcommand)]
+        command: registry_cmd::RegistryCommand,
+    },
+    /// Print the generated reference page of a resource.
+    Docs {
+        /// provider.service.resource, e.g. google.aiplatform.custom_jobs
+        resource: String,
+    },
+    /// Run the local Vertex AI emulator.
+    Emulator(emulator_cmd::EmulatorArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExecArgs {
+    /// SQL to run (several statements separated by `;`).
+    query: Option<String>,
+    /// Read SQL from this file (`-` for standard input).
+    #[arg(long, short = 'i', conflicts_with = "query")]
+    infile: Option<PathBuf>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        let _ = std::io::stdout().flush();
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Exec(args) => exec(&global, args),
+        Command::Shell => shell::run(&global, open_registry(&global)?),
+        Command::Registry { command } => {
+            registry_cmd::run(&global, open_registry(&global)?, command)
+        }
+        Command::Docs { resource } => {
+            let registry = open_registry(&global)?;
+            let (svc, name) = registry.resolve(&resource)?;
+            let r = svc.resource(&name)?;
+            print!("{}", skyql_engine::reference_page(&svc, r));
+            Ok(())
+        }
+        Command::Emulator(args) => {
+            emulator_cmd::run(args, Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()))
+        }
+    }
+}
+
+/// The home folder: `--home`, `SKYQL_HOME`, else the user's data folder.
+pub fn home(global: &Global) -> PathBuf {
+    global
+        .home
+        .clone()
+        .or_else(|| dirs::data_dir().map(|d| d.join("skyql")))
+        .unwrap_or_else(|| PathBuf::from(".skyql"))
+}
+
+fn open_registry(global: &Global) -> Result<Arc<Registry>> {
+    Ok(Arc::new(Registry::open(home(global))))
+}
+
+fn exec(global: &Global, args: ExecArgs) -> Result<()> {
+    let sql = match (&args.query, &args.infile) {
+        (Some(q), _) => q.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            std::io::read_to_string(std::io::stdin()).context("reading SQL from standard input")?
+        }
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading SQL from {}", path.display()))?,
+        (None, None) => anyhow::bail!(
+            "nothing to run: give a query (skyql exec \"SHOW PROVIDERS\") or a file (-i FILE)"
+        ),
+    };
+    let mut engine = Engine::new(open_registry(global)?);
+    let format = output::Format::resolve(global.output);
+    let mut out = std::io::stdout().lock();
+    for stmt in skyql_engine::split_statements(&sql)? {
+        let table = engine.execute(&stmt)?;
+        output::write(&mut out, &table, format)?;
+    }
+    Ok(())
+}

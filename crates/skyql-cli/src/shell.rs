@@ -1,0 +1,161 @@
+//! `skyql shell`: an interactive prompt with history (kept in the home
+//! folder), multi-line statements ending at `;`, and name completion.
+
+use crate::Global;
+use crate::output::{self, Format};
+use anyhow::Result;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::{Context, Editor, Helper, Highlighter, Hinter, Validator};
+use skyql_engine::Engine;
+use skyql_registry::Registry;
+use std::sync::Arc;
+
+const KEYWORDS: &[&str] = &[
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "INSERT",
+    "INTO",
+    "DELETE",
+    "UPDATE",
+    "EXEC",
+    "SHOW",
+    "EXTENDED",
+    "PROVIDERS",
+    "SERVICES",
+    "RESOURCES",
+    "METHODS",
+    "DESCRIBE",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "LIMIT",
+    "COUNT",
+    "JOIN",
+    "ON",
+    "AS",
+    "WITH",
+    "RETURNING",
+];
+
+#[derive(Helper, Highlighter, Hinter, Validator)]
+struct SkyqlHelper {
+    registry: Arc<Registry>,
+}
+
+impl Completer for SkyqlHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let word = &line[start..pos];
+        let mut out = Vec::new();
+        let pair = |s: String| Pair {
+            display: s.clone(),
+            replacement: s,
+        };
+        if word.contains('.') {
+            // google.<service>.<resource>: complete the last part.
+            let parts: Vec<&str> = word.split('.').collect();
+            match parts.as_slice() {
+                [p, svc] if p.eq_ignore_ascii_case("google") => {
+                    for s in self.registry.services() {
+                        if s.name.starts_with(svc) {
+                            out.push(pair(format!("google.{}", s.name)));
+                        }
+                    }
+                }
+                [p, svc, res] if p.eq_ignore_ascii_case("google") => {
+                    if let Ok(service) = self.registry.service(svc) {
+                        for r in &service.resources {
+                            if r.name.starts_with(res) {
+                                out.push(pair(r.id.clone()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if !word.is_empty() {
+            let upper = word.to_ascii_uppercase();
+            for k in KEYWORDS.iter().filter(|k| k.starts_with(&upper)) {
+                out.push(pair((*k).to_string()));
+            }
+            if "google".starts_with(word) {
+                out.push(pair("google".into()));
+            }
+        }
+        Ok((start, out))
+    }
+}
+
+pub fn run(global: &Global, registry: Arc<Registry>) -> Result<()> {
+    let mut rl: Editor<SkyqlHelper, rustyline::history::DefaultHistory> = Editor::new()?;
+    rl.set_helper(Some(SkyqlHelper {
+        registry: registry.clone(),
+    }));
+    let history = crate::home(global).join("history");
+    let _ = rl.load_history(&history);
+    let mut engine = Engine::new(registry);
+    let format = Format::resolve(global.output);
+    let mut buffer = String::new();
+    println!(
+        "skyql {} interactive shell; end statements with `;`, `.exit` or Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    );
+    loop {
+        let prompt = if buffer.is_empty() {
+            "skyql>> "
+        } else {
+            "    ... "
+        };
+        match rl.readline(prompt) {
+            Ok(line) => {
+                if buffer.is_empty()
+                    && matches!(line.trim(), ".exit" | ".quit" | "\\q" | "exit" | "quit")
+                {
+                    break;
+                }
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if !line.trim_end().ends_with(';') {
+                    continue;
+                }
+                let sql = std::mem::take(&mut buffer);
+                let _ = rl.add_history_entry(sql.trim());
+                match skyql_engine::split_statements(&sql) {
+                    Ok(stmts) => {
+                        for stmt in stmts {
+                            match engine.execute(&stmt) {
+                                Ok(t) => output::write(&mut std::io::stdout().lock(), &t, format)?,
+                                Err(e) => eprintln!("error: {e}"),
+                            }
+                        }
+                    }
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
+            Err(ReadlineError::Interrupted) => buffer.clear(),
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(dir) = history.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = rl.save_history(&history);
+    Ok(())
+}

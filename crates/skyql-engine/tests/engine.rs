@@ -1,0 +1,358 @@
+//! Engine tests: metadata statements and generated pages over the embedded
+//! snapshot, a hand-written fixture service, and the pinned full document.
+
+use sha2::{Digest, Sha256};
+use skyql_engine::{Cell, Engine, Table, reference_page};
+use skyql_registry::Registry;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const FIXTURE: &[u8] = include_bytes!("fixtures/widgets.v1.json");
+
+fn discovery_dir() -> PathBuf {
+    std::env::var_os("SKYQL_DISCOVERY_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.discovery"))
+}
+
+/// A registry in a fresh home, with the widgets fixture pulled.
+fn fixture_registry() -> (tempfile::TempDir, Arc<Registry>) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let reg = Registry::open(home.path());
+    reg.pull_document(FIXTURE, "widgets.v1.json", None)
+        .expect("fixture pulls");
+    (home, Arc::new(reg))
+}
+
+fn run(engine: &mut Engine, sql: &str) -> Table {
+    let mut tables = engine
+        .execute_script(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tables.pop().expect("one table")
+}
+
+fn column(t: &Table, name: &str) -> Vec<String> {
+    let i = t.columns.iter().position(|c| c == name).expect("column");
+    t.rows.iter().map(|r| r[i].to_text()).collect()
+}
+
+#[test]
+fn reference_page_of_the_fixture() {
+    let (_home, reg) = fixture_registry();
+    let svc = reg.service("widgets").expect("widgets");
+    let r = svc.resource("widgets").expect("resource");
+    insta::assert_snapshot!("widgets_page", reference_page(&svc, r));
+}
+
+#[test]
+fn fixture_verbs_params_and_names() {
+    let (_home, reg) = fixture_registry();
+    let mut e = Engine::new(reg);
+    let t = run(&mut e, "show methods in google.widgets.widgets");
+    assert_eq!(
+        column(&t, "MethodName"),
+        [
+            "get", "list", "create", "patch", "update", "delete", "_list", "polish"
+        ]
+    );
+    assert_eq!(
+        column(&t, "SQLVerb"),
+        [
+            "SELECT", "SELECT", "INSERT", "UPDATE", "REPLACE", "DELETE", "EXEC", "EXEC"
+        ]
+    );
+    assert_eq!(
+        column(&t, "RequiredParams")[2],
+        "locationsId, projectsId, widgetId"
+    );
+    let t = run(
+        &mut e,
+        "SHOW EXTENDED METHODS IN google.widgets.widgets LIKE 'p%';",
+    );
+    assert_eq!(
+        t.columns,
+        ["MethodName", "RequiredParams", "SQLVerb", "description"]
+    );
+    assert_eq!(
+        column(&t, "description"),
+        ["Changes some fields of a widget.", "Polishes a widget."]
+    );
+    let t = run(&mut e, "SHOW RESOURCES IN google.widgets");
+    assert_eq!(
+        column(&t, "name"),
+        ["operations", "widgets", "widgets_operations"]
+    );
+    assert_eq!(
+        column(&t, "path"),
+        [
+            "projects.locations.operations",
+            "projects.locations.widgets",
+            "projects.locations.widgets.operations"
+        ]
+    );
+    let t = run(&mut e, "DESCRIBE EXTENDED google.widgets.widgets");
+    let spec = t
+        .rows
+        .iter()
+        .find(|r| r[0] == Cell::from("spec"))
+        .expect("spec");
+    assert_eq!(
+        spec[1..],
+        [Cell::from("object"), Cell::from("How a widget is built.")]
+    );
+    let t = run(&mut e, "describe google.widgets.widgets");
+    assert_eq!(t.columns, ["name", "type"]);
+    assert_eq!(
+        column(&t, "name"),
+        [
+            "colour",
+            "createTime",
+            "displayName",
+            "labels",
+            "name",
+            "size",
+            "spec",
+            "tags"
+        ]
+    );
+    assert_eq!(column(&t, "type")[5..], ["integer", "object", "array"]);
+    let t = run(&mut e, "SHOW INSERT INTO google.widgets.widgets");
+    insta::assert_snapshot!("widgets_insert", t.rows[0][0].to_text());
+}
+
+#[test]
+fn metadata_statements_on_the_embedded_snapshot() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut e = Engine::new(Arc::new(Registry::open(home.path())));
+    assert_eq!(column(&run(&mut e, "SHOW PROVIDERS"), "name"), ["google"]);
+    let t = run(&mut e, "Show Services In google Like 'aiplat%'");
+    assert_eq!(t.columns, ["id", "name", "title"]);
+    assert_eq!(column(&t, "id"), ["aiplatform:v1"]);
+    let t = run(&mut e, "SHOW EXTENDED SERVICES IN google LIKE 'aiplatform'");
+    assert_eq!(column(&t, "source"), ["embedded"]);
+    let t = run(&mut e, "SHOW SERVICES IN google LIKE 'compute'");
+    assert_eq!(column(&t, "id"), ["compute:v1"]);
+    assert_eq!(run(&mut e, "SHOW SERVICES IN google").rows.len(), 338);
+    let t = run(
+        &mut e,
+        "SHOW RESOURCES IN google.aiplatform LIKE 'custom_jobs'",
+    );
+    assert_eq!(column(&t, "path"), ["projects.locations.customJobs"]);
+    let t = run(&mut e, "DESCRIBE EXTENDED google.aiplatform.custom_jobs");
+    assert!(
+        column(&t, "description").iter().all(String::is_empty),
+        "embedded snapshot has no prose"
+    );
+    // The page renders with empty descriptions.
+    let svc = e.registry().service("aiplatform").expect("svc");
+    let page = reference_page(&svc, svc.resource("custom_jobs").expect("r"));
+    assert!(page.contains("| `displayName` | `string` |  |"), "{page}");
+    assert!(
+        page.contains("| `cancel` | `EXEC` | `customJobsId, locationsId, projectsId` |  |"),
+        "{page}"
+    );
+}
+
+#[test]
+fn bad_metadata_statements_say_what_to_do() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut e = Engine::new(Arc::new(Registry::open(home.path())));
+    let cases = [
+        (
+            "SHOW SERVICES IN gogle",
+            "unknown provider `gogle` (did you mean google?)",
+        ),
+        (
+            "SHOW RESOURCES IN google.aiplatfrm",
+            "did you mean aiplatform?",
+        ),
+        (
+            "SHOW METHODS IN google.aiplatform.custom_job",
+            "did you mean custom_jobs?",
+        ),
+        (
+            "DESCRIBE google.aiplatform.customjobs",
+            "did you mean custom_jobs?",
+        ),
+        (
+            "SHOW METHODS IN google.compute.instances",
+            "skyql registry pull google.compute",
+        ),
+        ("SHOW METHODS google.aiplatform.custom_jobs", "expected IN"),
+        ("SHOW TABLES", "unknown SHOW statement"),
+        (
+            "DESCRIBE",
+            "expected DESCRIBE [EXTENDED] <provider.service.resource>",
+        ),
+        ("SHOW PROVIDERS now", "unexpected `now`"),
+        (
+            "SHOW RESOURCES IN google.aiplatform LIKE custom",
+            "LIKE needs a quoted pattern",
+        ),
+        (
+            "DESCRIBE aiplatform.custom_jobs",
+            "expected provider.service.resource",
+        ),
+        (
+            "SHOW INSERT INTO google.aiplatform.custom_jobs_operations",
+            "has no INSERT method",
+        ),
+        ("SELECT 'unterminated", "syntax error at line 1"),
+    ];
+    for (sql, want) in cases {
+        let err = e.execute_script(sql).expect_err(sql).to_string();
+        assert!(err.contains(want), "{sql}: got `{err}`, want `{want}`");
+    }
+}
+
+/// SHA-256 of each Fields and Methods row of the reference page
+/// (shared/reference/google.aiplatform.custom_jobs.md). Hashes, so that no
+/// Google text is committed; the test prints rows that differ.
+const REFERENCE_ROWS: &[(&str, &str)] = &[
+    (
+        "name",
+        "6e24403f55f03925f11060b2fed5992dd0be0aff4ca43c10334aec54ea8120b2",
+    ),
+    (
+        "displayName",
+        "f7b5b57888d6ebb6048b3af2ca9ddeef0f9f7fd350a7ebdf37de31426053db4d",
+    ),
+    (
+        "state",
+        "7b3f2d8e3bdef1e2b3c2309b54c1000c4c35c7b7d756d966ab6bc22e70260b5d",
+    ),
+    (
+        "createTime",
+        "a874bd48c926bb22825ecb8ff8a77566c1bd14f7f276f4b1649181cbc5523d38",
+    ),
+    (
+        "webAccessUris",
+        "3caa4caf8c267af64fc20d1b6a46425d7169cd039b6e3c59f73be893a9bd4e3c",
+    ),
+    (
+        "error",
+        "33d72b1ff936b1af463ed8ac0c6db0ac17c917fd4eb56b4d94d1001949cd8527",
+    ),
+    (
+        "labels",
+        "49d17073ee162ce07c7c835c66dafcde3ae372dea73b3effe6c224912327ab17",
+    ),
+    (
+        "updateTime",
+        "5de815a42f1b1ef35115efb5c141847c21908288df2d2fa185625136292f382e",
+    ),
+    (
+        "jobSpec",
+        "c61c50cc1f837c412438d522df7b600650256fa4f7a93c31d76c50d297679c82",
+    ),
+    (
+        "startTime",
+        "f62ff158c2fe11df0c8bed744a6b58ba5db88a401403cf92a353a2391cf595db",
+    ),
+    (
+        "encryptionSpec",
+        "e7c798cb93916763a3a3601ffcdafb093687e8f3a0379fd553662c278f167927",
+    ),
+    (
+        "endTime",
+        "86cfa7019b7788b15edf0533f4490b5f43e1d6ae9d91594dda31f430f51bbd9a",
+    ),
+    (
+        "get",
+        "8a37d60053551c78284fe878fe7f28412fc062c3ce169c1b7b283f1412101568",
+    ),
+    (
+        "list",
+        "66138345f08c7540c6c174cb6ef3553ba4ed4740eaf938e3c3a8c572411a4ca2",
+    ),
+    (
+        "create",
+        "a0f94c509021ae10259b5888dde43883923c1d35aaf882d5cd29dca1b2a1fd04",
+    ),
+    (
+        "delete",
+        "0a1588d44f65f0ec2887bda84b1b42831cd447c1efd4976cca17c119b5bcd083",
+    ),
+    (
+        "_list",
+        "6b632707009aa65c40111c610fd48de5b044051e7edc5ff6592d42f390949375",
+    ),
+    (
+        "cancel",
+        "e439de3c5261b8aefc7716b3dfb71d9e2fcd2a3c19671ef13c39a11b4b621a4e",
+    ),
+];
+
+#[test]
+fn custom_jobs_page_matches_the_reference_rows() {
+    let doc = discovery_dir().join("aiplatform.v1.json");
+    let bytes = std::fs::read(&doc)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask fetch-discovery`", doc.display()));
+    let home = tempfile::tempdir().expect("tempdir");
+    let reg = Registry::open(home.path());
+    reg.pull_document(&bytes, "aiplatform.v1.json", None)
+        .expect("pull");
+    let svc = reg.service("aiplatform").expect("svc");
+    let page = reference_page(&svc, svc.resource("custom_jobs").expect("r"));
+    let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `")).collect();
+    let name_of = |row: &str| row.split('`').nth(1).unwrap_or_default().to_string();
+    let generated: Vec<String> = rows.iter().map(|r| name_of(r)).collect();
+
+    // The pinned document's EncryptionSpec schema was reworded after the
+    // reference page was made, so that one row cannot match word for word;
+    // the rule (a $ref column takes the referenced schema's description) holds.
+    let reworded = ["encryptionSpec"];
+    let mut mismatches = Vec::new();
+    for (name, want) in REFERENCE_ROWS {
+        let Some(row) = rows.iter().find(|r| name_of(r) == *name) else {
+            mismatches.push(format!("missing row `{name}`"));
+            continue;
+        };
+        let got: String = Sha256::digest(row.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if got != *want && !reworded.contains(name) {
+            mismatches.push(format!("row differs from the reference: {row}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let enc = rows
+        .iter()
+        .find(|r| name_of(r) == "encryptionSpec")
+        .expect("row");
+    let enc_desc = svc.schemas["GoogleCloudAiplatformV1EncryptionSpec"]
+        .description
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        *enc,
+        format!("| `encryptionSpec` | `object` | {enc_desc} |")
+    );
+    // Only the two fields the document added since are extra.
+    let mut extra: Vec<&String> = generated
+        .iter()
+        .filter(|g| !REFERENCE_ROWS.iter().any(|(n, _)| n == g))
+        .collect();
+    extra.sort();
+    assert_eq!(extra, ["satisfiesPzi", "satisfiesPzs"]);
+
+    // Where the reference page itself is at hand, compare rows as text too.
+    let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/google.aiplatform.custom_jobs.md");
+    if let Ok(text) = std::fs::read_to_string(reference) {
+        for line in text.lines().filter(|l| l.starts_with("| `")) {
+            if !reworded.contains(&name_of(line).as_str()) {
+                assert!(rows.contains(&line), "reference row not generated: {line}");
+            }
+        }
+    }
+    for section in [
+        "## `SELECT` example",
+        "## `INSERT` example",
+        "## `DELETE` example",
+        "## `EXEC` examples",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+}
