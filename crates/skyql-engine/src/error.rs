@@ -9,7 +9,7 @@ pub enum Error {
     #[error(transparent)]
     Provider(#[from] skyql_provider::Error),
     #[error("SQL error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(String),
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax {
         line: u64,
@@ -23,4 +23,14 @@ pub enum Error {
     },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        match e {
+            // rusqlite repeats SQLite's message and code; the message says it all.
+            rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Sqlite(msg),
+            other => Error::Sqlite(other.to_string()),
+        }
+    }
 }

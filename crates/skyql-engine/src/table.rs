@@ -68,7 +68,7 @@ impl Table {
 
 /// Runs a plain SQLite statement and collects its rows.
 pub fn query(conn: &rusqlite::Connection, sql: &str) -> Result<Table, Error> {
-    let mut stmt = conn.prepare(sql)?;
+    let mut stmt = conn.prepare(sql).map_err(|e| sqlite_error(e, sql))?;
     let mut table = Table::new(stmt.column_names());
     let width = table.columns.len();
     let mut rows = stmt.query([])?;
@@ -87,4 +87,22 @@ pub fn query(conn: &rusqlite::Connection, sql: &str) -> Result<Table, Error> {
         table.push(cells);
     }
     Ok(table)
+}
+
+/// SQLite's syntax errors carry a byte offset; turn it into line and column.
+pub fn sqlite_error(e: rusqlite::Error, sql: &str) -> Error {
+    match e {
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            let offset = usize::try_from(offset).unwrap_or(0).min(sql.len());
+            let before = sql.get(..offset).unwrap_or(sql);
+            let line = before.matches('\n').count() as u64 + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            Error::Syntax {
+                line,
+                column,
+                message: msg,
+            }
+        }
+        other => other.into(),
+    }
 }

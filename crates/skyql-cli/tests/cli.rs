@@ -1,0 +1,337 @@
+//! End-to-end tests of the `skyql` binary. The data-driven part runs every
+//! `tests/cases/*.iql` script and compares stdout, stderr and the exit code
+//! with the `.out` file beside it (`UPDATE_EXPECT=1` rewrites them).
+//!
+//! A case may start with directive comments:
+//!   `-- args: --output json`            extra arguments for `skyql exec`
+//!   `-- before: registry pull google.widgets --from {fixtures}/widgets.v1.json`
+//! `{fixtures}` is the engine's fixture folder, `{discovery}` the pinned documents.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_skyql"));
+    for var in [
+        "SKYQL_HOME",
+        "SKYQL_OUTPUT",
+        "SKYQL_AUTH",
+        "SKYQL_GOOGLE_ENDPOINT",
+        "GOOGLE_CREDENTIALS",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    manifest().join("../skyql-engine/tests/fixtures")
+}
+
+fn discovery_dir() -> PathBuf {
+    std::env::var_os("SKYQL_DISCOVERY_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest().join("../../.discovery"))
+}
+
+fn expand(s: &str) -> String {
+    s.replace("{fixtures}", &fixtures().display().to_string())
+        .replace("{discovery}", &discovery_dir().display().to_string())
+}
+
+fn render(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !err.is_empty() {
+        s.push_str("--- stderr\n");
+        s.push_str(&err);
+    }
+    if let Some(code) = out.status.code().filter(|c| *c != 0) {
+        s.push_str(&format!("--- exit {code}\n"));
+    }
+    s
+}
+
+fn args_of(line: &str) -> Vec<String> {
+    expand(line).split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn iql_cases() {
+    let dir = manifest().join("tests/cases");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("cases dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "iql"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let home = tempfile::tempdir().expect("tempdir");
+        let script = std::fs::read_to_string(case).expect("case");
+        let mut exec_args = Vec::new();
+        for line in script.lines() {
+            if let Some(a) = line.strip_prefix("-- args:") {
+                exec_args.extend(args_of(a));
+            } else if let Some(b) = line.strip_prefix("-- before:") {
+                let out = bin()
+                    .arg("--home")
+                    .arg(home.path())
+                    .args(args_of(b))
+                    .output()
+                    .expect("run before");
+                assert!(
+                    out.status.success(),
+                    "{}: before step failed: {}",
+                    case.display(),
+                    render(&out)
+                );
+            }
+        }
+        let out = bin()
+            .arg("--home")
+            .arg(home.path())
+            .arg("exec")
+            .arg("-i")
+            .arg(case)
+            .args(&exec_args)
+            .output()
+            .expect("run skyql");
+        let got = render(&out).replace(&home.path().display().to_string(), "{home}");
+        let expected_path = case.with_extension("out");
+        if update {
+            std::fs::write(&expected_path, &got).expect("write expectation");
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!(
+                "{}\n--- want\n{want}\n--- got\n{got}",
+                case.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ (UPDATE_EXPECT=1 rewrites):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn global_options_go_before_or_after_the_subcommand() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let before = bin()
+        .args(["--output", "json", "--home"])
+        .arg(home.path())
+        .args(["exec", "SHOW PROVIDERS"])
+        .output()
+        .expect("run");
+    let after = bin()
+        .args(["exec", "SHOW PROVIDERS", "--home"])
+        .arg(home.path())
+        .args(["--output", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&before.stdout),
+        "[\n{\"name\":\"google\"}\n]\n"
+    );
+    assert_eq!(before.stdout, after.stdout);
+    let env = bin()
+        .env("SKYQL_OUTPUT", "csv")
+        .env("SKYQL_HOME", home.path())
+        .args(["exec", "SHOW PROVIDERS"])
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&env.stdout), "name\ngoogle\n");
+}
+
+#[test]
+fn docs_prints_the_reference_page() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["docs", "google.aiplatform.custom_jobs"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with("---\ntitle: custom_jobs\n"));
+    assert!(page.contains(
+        "<tr><td><b>Id</b></td><td><code>google.aiplatform.custom_jobs</code></td></tr>"
+    ));
+    assert!(page.contains("| `get` | `SELECT` | `customJobsId, locationsId, projectsId` |  |"));
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["docs", "google.aiplatform.custom_job"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean custom_jobs?"));
+}
+
+/// Serves `responses` in turn on a loopback port, one per connection.
+fn serve(responses: Vec<(u16, &'static str, Vec<u8>)>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for (status, ctype, body) in responses {
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn registry_pull_from_url_and_endpoint() {
+    let fixture = std::fs::read(fixtures().join("widgets.v1.json")).expect("fixture");
+    let html = b"<html><body>502 Bad Gateway</body></html>".to_vec();
+    let base = serve(vec![
+        (200, "application/json", fixture.clone()),
+        (502, "text/html", html),
+        (
+            200,
+            "application/json",
+            b"{\"kind\":\"discovery#restDescription\",\"name\":\"trunc".to_vec(),
+        ),
+        (200, "application/json", fixture),
+    ]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let pull = |extra: &[&str]| {
+        bin()
+            .arg("--home")
+            .arg(home.path())
+            .args(["registry", "pull", "google.widgets"])
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let url = format!("{base}/widgets.json");
+    let out = pull(&["--from", &url]);
+    assert!(out.status.success(), "{}", render(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("pulled google.widgets v1 (revision 20260101)")
+    );
+    // An HTML error page and a truncated document fail clearly and write nothing new.
+    let before = files_under(home.path());
+    let out = pull(&["--from", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("HTTP 502") && err.contains("502 Bad Gateway"),
+        "{err}"
+    );
+    let out = pull(&["--from", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("widgets.json: not valid JSON"), "{err}");
+    assert_eq!(files_under(home.path()), before);
+    // Without --from, --endpoint decides where the Discovery document comes from.
+    let out = pull(&["--endpoint", &base]);
+    assert!(out.status.success(), "{}", render(&out));
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["exec", "SHOW RESOURCES IN google.widgets", "-o", "csv"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "name,id,path\noperations,google.widgets.operations,projects.locations.operations\nwidgets,google.widgets.widgets,projects.locations.widgets\nwidgets_operations,google.widgets.widgets_operations,projects.locations.widgets.operations\n"
+    );
+    // Nothing listens here any more: a clear transport error.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let out = pull(&["--from", &format!("http://{dead}/x.json")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("GET http://{dead}/x.json")));
+}
+
+#[test]
+fn registry_pull_a_whole_folder_and_list() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["registry", "pull", "google", "--from"])
+        .arg(discovery_dir())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", render(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pulled 610 document(s)"));
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["registry", "list", "-o", "csv"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().count(),
+        1 + 607 + 1,
+        "header, 607 distinct pulled documents, the embedded one"
+    );
+    assert!(
+        text.contains("\naiplatform,v1,20261106,embedded,yes\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\naiplatform,v1,20261106,pulled,yes\n"),
+        "{text}"
+    );
+    assert!(text.contains("\naiplatform,v1beta1,"), "{text}");
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args([
+            "exec",
+            "DESCRIBE EXTENDED google.compute.instances",
+            "-o",
+            "jsonl",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", render(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("{\"name\":\"machineType\",\"type\":\"string\",\"description\":")
+    );
+}
