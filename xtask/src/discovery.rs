@@ -36,7 +36,16 @@ pub fn fetch(force: bool) -> Result<PathBuf> {
     std::fs::create_dir_all(&work)?;
     eprintln!("xtask: downloading {PACKAGE} with pip");
     let status = Command::new(python())
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", PACKAGE, "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            PACKAGE,
+            "-d",
+        ])
         .arg(&work)
         .status()
         .context("running python -m pip (is Python with pip installed?)")?;
@@ -114,11 +123,16 @@ pub fn snapshot(check: bool) -> Result<()> {
 }
 
 /// The service catalog of every pinned document, preferred flags from `index.json`.
-pub fn catalog(docs: &Path, index: &serde_json::Value) -> Result<Vec<skyql_registry::CatalogEntry>> {
+pub fn catalog(
+    docs: &Path,
+    index: &serde_json::Value,
+) -> Result<Vec<skyql_registry::CatalogEntry>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(docs)?.flatten() {
         let path = entry.path();
-        if path.extension().is_none_or(|x| x != "json") || path.file_name().is_some_and(|n| n == "index.json") {
+        if path.extension().is_none_or(|x| x != "json")
+            || path.file_name().is_some_and(|n| n == "index.json")
+        {
             continue;
         }
         let bytes = std::fs::read(&path)?;
@@ -130,5 +144,8 @@ pub fn catalog(docs: &Path, index: &serde_json::Value) -> Result<Vec<skyql_regis
             preferred: false,
         });
     }
-    Ok(skyql_registry::catalog_from_documents(&entries, &skyql_registry::catalog_from_directory(index)))
+    Ok(skyql_registry::catalog_from_documents(
+        &entries,
+        &skyql_registry::catalog_from_directory(index),
+    ))
 }

@@ -11,8 +11,8 @@ mod suggest;
 
 pub use discovery::{Document, Endpoint, Schema};
 pub use error::Error;
-pub use model::{parse_document, placeholders};
 pub use model::{Column, Method, Param, ParamLocation, Resource, Service, SqlVerb};
+pub use model::{parse_document, placeholders};
 pub use naming::snake_case;
 pub use suggest::closest;
 

@@ -276,7 +276,11 @@ pub fn parse_document(bytes: &[u8], origin: &str) -> Result<Document, Error> {
                 "it is a Discovery directory list (index.json), not a service document",
             ));
         }
-        Some(other) => return Err(not(&format!("its kind is `{other}`, expected `discovery#restDescription`"))),
+        Some(other) => {
+            return Err(not(&format!(
+                "its kind is `{other}`, expected `discovery#restDescription`"
+            )));
+        }
         None => return Err(not("it has no `kind: discovery#restDescription`")),
     }
     if doc.name.as_deref().is_none_or(str::is_empty) {
@@ -407,8 +411,11 @@ pub fn placeholders(template: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
-        let inner = rest[start + 1..start + len].trim_start_matches(['+', '/', '.', ';', '?', '&', '#']);
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let inner =
+            rest[start + 1..start + len].trim_start_matches(['+', '/', '.', ';', '?', '&', '#']);
         if !inner.is_empty() && !out.iter().any(|o: &String| o == inner) {
             out.push(inner.to_string());
         }
@@ -446,10 +453,15 @@ fn items_key_of(response: &Schema, resource_key: &str) -> Option<String> {
 /// response, or a list's item schema), first method first, no duplicates.
 fn columns_of(doc: &Document, methods: &[Method]) -> Vec<Column> {
     let mut cols: Vec<Column> = Vec::new();
-    let mut selects: Vec<&Method> = methods.iter().filter(|m| m.verb == SqlVerb::Select).collect();
+    let mut selects: Vec<&Method> = methods
+        .iter()
+        .filter(|m| m.verb == SqlVerb::Select)
+        .collect();
     selects.sort_by_key(|m| m.name != "get");
     for m in selects {
-        let Some(row) = row_schema(doc, m) else { continue };
+        let Some(row) = row_schema(doc, m) else {
+            continue;
+        };
         for (pname, prop) in &row.properties {
             if cols.iter().any(|c| &c.name == pname) {
                 continue;

@@ -42,7 +42,11 @@ pub fn unique_names(paths: &[Vec<String>]) -> Vec<String> {
     let name_of = |i: usize, used: usize| -> String {
         let p = &paths[i];
         let start = p.len().saturating_sub(used + 1);
-        p[start..].iter().map(|k| snake_case(k)).collect::<Vec<_>>().join("_")
+        p[start..]
+            .iter()
+            .map(|k| snake_case(k))
+            .collect::<Vec<_>>()
+            .join("_")
     };
     let mut names: Vec<String> = (0..paths.len()).map(|i| name_of(i, 0)).collect();
     loop {
@@ -103,7 +107,12 @@ mod tests {
         ];
         assert_eq!(
             unique_names(&paths),
-            ["operations", "custom_jobs", "custom_jobs_operations", "datasets_operations"]
+            [
+                "operations",
+                "custom_jobs",
+                "custom_jobs_operations",
+                "datasets_operations"
+            ]
         );
     }
 
@@ -113,6 +122,9 @@ mod tests {
             p("projects.a.jobs.operations"),
             p("projects.b.jobs.operations"),
         ];
-        assert_eq!(unique_names(&paths), ["a_jobs_operations", "b_jobs_operations"]);
+        assert_eq!(
+            unique_names(&paths),
+            ["a_jobs_operations", "b_jobs_operations"]
+        );
     }
 }

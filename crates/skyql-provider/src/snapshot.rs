@@ -24,7 +24,13 @@ const PROSE_KEYS: &[&str] = &[
 
 /// Keys whose object value maps user-chosen names to nodes: their own keys are
 /// names (a property may well be called `description`) and are never stripped.
-const NAME_MAPS: &[&str] = &["properties", "parameters", "schemas", "resources", "methods"];
+const NAME_MAPS: &[&str] = &[
+    "properties",
+    "parameters",
+    "schemas",
+    "resources",
+    "methods",
+];
 
 /// Returns `doc` without prose. Structure, names and order are kept.
 pub fn strip(doc: &Value) -> Value {

@@ -40,13 +40,26 @@ fn every_pinned_document_loads() {
         }
         let svc = Service::from_json(&bytes, &origin).unwrap_or_else(|e| panic!("{e}"));
         services.insert(svc.name.clone());
-        summary.push_str(&format!("{}:{} {}\n", svc.name, svc.version, svc.resources.len()));
+        summary.push_str(&format!(
+            "{}:{} {}\n",
+            svc.name,
+            svc.version,
+            svc.resources.len()
+        ));
         let mut names = std::collections::HashSet::new();
         for r in &svc.resources {
-            assert!(names.insert(&r.name), "{}: duplicate resource {}", origin, r.name);
+            assert!(
+                names.insert(&r.name),
+                "{}: duplicate resource {}",
+                origin,
+                r.name
+            );
             for m in &r.methods {
                 assert!(
-                    m.params.iter().filter(|p| p.location == ParamLocation::Path).all(|p| p.required),
+                    m.params
+                        .iter()
+                        .filter(|p| p.location == ParamLocation::Path)
+                        .all(|p| p.required),
                     "{}: path params are required",
                     m.id
                 );
@@ -66,7 +79,13 @@ fn custom_jobs_follows_the_naming_rules() {
     let rows: Vec<(String, String, String)> = r
         .methods
         .iter()
-        .map(|m| (m.name.clone(), m.verb.to_string(), m.required_params().join(", ")))
+        .map(|m| {
+            (
+                m.name.clone(),
+                m.verb.to_string(),
+                m.required_params().join(", "),
+            )
+        })
         .collect();
     let want = [
         ("get", "SELECT", "customJobsId, locationsId, projectsId"),
@@ -93,12 +112,27 @@ fn custom_jobs_follows_the_naming_rules() {
         get.discovery_params["name"].pattern.as_deref(),
         Some("^projects/[^/]+/locations/[^/]+/customJobs/[^/]+$")
     );
-    assert_eq!(r.method("create").expect("create").request.as_deref(), Some("GoogleCloudAiplatformV1CustomJob"));
+    assert_eq!(
+        r.method("create").expect("create").request.as_deref(),
+        Some("GoogleCloudAiplatformV1CustomJob")
+    );
     let cols: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
-    for c in ["name", "displayName", "state", "jobSpec", "error", "labels", "satisfiesPzi"] {
+    for c in [
+        "name",
+        "displayName",
+        "state",
+        "jobSpec",
+        "error",
+        "labels",
+        "satisfiesPzi",
+    ] {
         assert!(cols.contains(&c), "{c} in {cols:?}");
     }
-    let job_spec = r.columns.iter().find(|c| c.name == "jobSpec").expect("jobSpec");
+    let job_spec = r
+        .columns
+        .iter()
+        .find(|c| c.name == "jobSpec")
+        .expect("jobSpec");
     assert_eq!(job_spec.ty, "object");
     assert!(svc.resource("custom_jobs_operations").is_ok());
     assert_eq!(SqlVerb::of("update", "PUT"), SqlVerb::Replace);

@@ -33,8 +33,15 @@ pub fn catalog_from_directory(index: &serde_json::Value) -> Vec<CatalogEntry> {
                     Some(CatalogEntry {
                         name: it.get("name")?.as_str()?.to_string(),
                         version: it.get("version")?.as_str()?.to_string(),
-                        title: it.get("title").and_then(|t| t.as_str()).unwrap_or_default().to_string(),
-                        preferred: it.get("preferred").and_then(|p| p.as_bool()).unwrap_or(false),
+                        title: it
+                            .get("title")
+                            .and_then(|t| t.as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                        preferred: it
+                            .get("preferred")
+                            .and_then(|p| p.as_bool())
+                            .unwrap_or(false),
                     })
                 })
                 .collect()
@@ -47,7 +54,10 @@ pub fn catalog_from_directory(index: &serde_json::Value) -> Vec<CatalogEntry> {
 /// Builds the catalog from the documents themselves (name, version, title),
 /// marking as preferred the version the directory list prefers where it lists
 /// the service, else the most stable, newest version.
-pub fn catalog_from_documents(docs: &[CatalogEntry], directory: &[CatalogEntry]) -> Vec<CatalogEntry> {
+pub fn catalog_from_documents(
+    docs: &[CatalogEntry],
+    directory: &[CatalogEntry],
+) -> Vec<CatalogEntry> {
     let mut out: Vec<CatalogEntry> = docs.to_vec();
     out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     out.dedup_by(|a, b| a.name == b.name && a.version == b.version);
@@ -55,7 +65,9 @@ pub fn catalog_from_documents(docs: &[CatalogEntry], directory: &[CatalogEntry])
     for name in names {
         let listed = directory.iter().find(|d| d.name == name && d.preferred);
         let best = match listed {
-            Some(d) if out.iter().any(|e| e.name == name && e.version == d.version) => d.version.clone(),
+            Some(d) if out.iter().any(|e| e.name == name && e.version == d.version) => {
+                d.version.clone()
+            }
             _ => out
                 .iter()
                 .filter(|e| e.name == name)

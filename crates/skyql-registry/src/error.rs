@@ -6,12 +6,18 @@ use thiserror::Error;
 pub enum Error {
     #[error(transparent)]
     Provider(#[from] skyql_provider::Error),
-    #[error("unknown provider `{name}`{} (skyql knows: google)", skyql_provider_hint(suggestion))]
+    #[error(
+        "unknown provider `{name}`{} (skyql knows: google)",
+        skyql_provider_hint(suggestion)
+    )]
     UnknownProvider {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("unknown service `google.{name}`{}; `SHOW SERVICES IN google` lists them", skyql_provider_hint(suggestion))]
+    #[error(
+        "unknown service `google.{name}`{}; `SHOW SERVICES IN google` lists them",
+        skyql_provider_hint(suggestion)
+    )]
     UnknownService {
         name: String,
         suggestion: Option<String>,
@@ -20,7 +26,9 @@ pub enum Error {
         "service `google.{name}` is known but not installed: run `skyql registry pull google.{name}` (or use an embedded service such as google.aiplatform)"
     )]
     NotInstalled { name: String },
-    #[error("`{name}` is not a resource name: expected provider.service.resource, e.g. google.aiplatform.custom_jobs")]
+    #[error(
+        "`{name}` is not a resource name: expected provider.service.resource, e.g. google.aiplatform.custom_jobs"
+    )]
     BadName { name: String },
     #[error("{path}: {source}")]
     Io {

@@ -9,7 +9,9 @@ mod error;
 mod store;
 mod version;
 
-pub use catalog::{CatalogEntry, catalog, catalog_from_directory, catalog_from_documents, render_catalog};
+pub use catalog::{
+    CatalogEntry, catalog, catalog_from_directory, catalog_from_documents, render_catalog,
+};
 pub use error::Error;
 pub use store::{PullReport, Registry, ServiceInfo, Source};
 pub use version::preference_key;

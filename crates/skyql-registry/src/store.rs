@@ -142,7 +142,9 @@ impl Registry {
                 continue;
             }
             // A sidecar without its document (or unreadable) is ignored.
-            let Some(doc) = fname.strip_suffix(".meta.json") else { continue };
+            let Some(doc) = fname.strip_suffix(".meta.json") else {
+                continue;
+            };
             if !dir.join(format!("{doc}.json")).is_file() {
                 continue;
             }
@@ -178,7 +180,9 @@ impl Registry {
             .flat_map(|n| self.pulled_versions(n))
             .collect();
         docs.push(Self::embedded_info());
-        docs.sort_by(|a, b| (&a.name, &a.version, a.source as u8).cmp(&(&b.name, &b.version, b.source as u8)));
+        docs.sort_by(|a, b| {
+            (&a.name, &a.version, a.source as u8).cmp(&(&b.name, &b.version, b.source as u8))
+        });
         docs
     }
 
@@ -195,7 +199,10 @@ impl Registry {
     /// directory's preferred one if installed, else the most stable, newest.
     fn preferred(&self, name: &str) -> Option<ServiceInfo> {
         let installed = self.installed(name);
-        if let Some(p) = installed.iter().find(|i| i.preferred && i.source == Source::Pulled) {
+        if let Some(p) = installed
+            .iter()
+            .find(|i| i.preferred && i.source == Source::Pulled)
+        {
             return Some(p.clone());
         }
         let cat_pref = catalog().iter().find(|c| c.name == name && c.preferred);
@@ -204,7 +211,9 @@ impl Registry {
         {
             return Some(i.clone());
         }
-        installed.into_iter().max_by_key(|i| preference_key(&i.version))
+        installed
+            .into_iter()
+            .max_by_key(|i| preference_key(&i.version))
     }
 
     /// One row per service: installed services at their preferred version,
@@ -269,7 +278,9 @@ impl Registry {
     pub fn resolve(&self, dotted: &str) -> Result<(Arc<Service>, String), Error> {
         let parts: Vec<&str> = dotted.split('.').collect();
         let [provider, service, resource] = parts[..] else {
-            return Err(Error::BadName { name: dotted.into() });
+            return Err(Error::BadName {
+                name: dotted.into(),
+            });
         };
         self.check_provider(provider)?;
         let svc = self.service(service)?;
@@ -278,19 +289,31 @@ impl Registry {
     }
 
     pub fn document_path(&self, name: &str, version: &str) -> PathBuf {
-        self.provider_dir().join(name).join(format!("{version}.json"))
+        self.provider_dir()
+            .join(name)
+            .join(format!("{version}.json"))
     }
 
     /// Validates one Discovery document and stores it. `preferred` overrides
     /// the preferred flag (from a directory's index.json).
-    pub fn pull_document(&self, bytes: &[u8], origin: &str, preferred: Option<bool>) -> Result<ServiceInfo, Error> {
+    pub fn pull_document(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+        preferred: Option<bool>,
+    ) -> Result<ServiceInfo, Error> {
         let doc = parse_document(bytes, origin)?;
         let name = doc.name.unwrap_or_default();
         let version = doc.version.unwrap_or_default();
-        if name.contains(['/', '\\', '.']) || version.contains(['/', '\\']) || version.starts_with('.') {
+        if name.contains(['/', '\\', '.'])
+            || version.contains(['/', '\\'])
+            || version.starts_with('.')
+        {
             return Err(skyql_provider::Error::NotDiscovery {
                 origin: origin.into(),
-                reason: format!("its name `{name}` or version `{version}` is not usable as a folder name"),
+                reason: format!(
+                    "its name `{name}` or version `{version}` is not usable as a folder name"
+                ),
             }
             .into());
         }
@@ -335,7 +358,9 @@ impl Registry {
         }
         let mut report = PullReport::default();
         let mut index_pref: Option<Vec<CatalogEntry>> = None;
-        if let Some(index) = files.iter().find(|p| p.file_name().is_some_and(|n| n == "index.json"))
+        if let Some(index) = files
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| n == "index.json"))
             && let Ok(bytes) = std::fs::read(index)
             && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
             && value.get("kind").and_then(|k| k.as_str()) == Some("discovery#directoryList")
@@ -358,9 +383,10 @@ impl Registry {
             // The preferred flag comes from the folder's index when it has one.
             let preferred = index_pref.as_ref().and_then(|idx| {
                 let (n, v) = parse_header(&bytes)?;
-                idx.iter()
-                    .any(|c| c.name == n)
-                    .then(|| idx.iter().any(|c| c.name == n && c.version == v && c.preferred))
+                idx.iter().any(|c| c.name == n).then(|| {
+                    idx.iter()
+                        .any(|c| c.name == n && c.version == v && c.preferred)
+                })
             });
             match self.pull_document(&bytes, &origin, preferred) {
                 Ok(info) => report.stored.push(info),
@@ -412,7 +438,10 @@ fn embedded_revision() -> String {
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let fname = path.file_name().and_then(|f| f.to_str()).unwrap_or("document");
+    let fname = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("document");
     let tmp = dir.join(format!(".{fname}.{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = result {

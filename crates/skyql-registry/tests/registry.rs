@@ -12,14 +12,19 @@ fn discovery_dir() -> PathBuf {
 
 fn read_doc(name: &str) -> Vec<u8> {
     let p = discovery_dir().join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask fetch-discovery`", p.display()))
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask fetch-discovery`", p.display()))
 }
 
 #[test]
 fn embedded_snapshot_matches_the_generator() {
-    let regenerated = skyql_provider::snapshot::render(&read_doc("aiplatform.v1.json"), "aiplatform.v1.json")
-        .expect("render");
-    assert!(regenerated == EMBEDDED_AIPLATFORM, "embedded snapshot is stale: run `cargo xtask snapshot`");
+    let regenerated =
+        skyql_provider::snapshot::render(&read_doc("aiplatform.v1.json"), "aiplatform.v1.json")
+            .expect("render");
+    assert!(
+        regenerated == EMBEDDED_AIPLATFORM,
+        "embedded snapshot is stale: run `cargo xtask snapshot`"
+    );
     let index: serde_json::Value = serde_json::from_slice(&read_doc("index.json")).expect("index");
     let mut docs = Vec::new();
     for entry in std::fs::read_dir(discovery_dir()).expect("dir").flatten() {
@@ -36,9 +41,16 @@ fn embedded_snapshot_matches_the_generator() {
         });
     }
     let directory = skyql_registry::catalog_from_directory(&index);
-    let catalog = skyql_registry::render_catalog(&skyql_registry::catalog_from_documents(&docs, &directory));
-    assert!(catalog == EMBEDDED_CATALOG, "embedded catalog is stale: run `cargo xtask snapshot`");
-    assert!(!EMBEDDED_AIPLATFORM.contains("Output only"), "snapshot carries no descriptions");
+    let catalog =
+        skyql_registry::render_catalog(&skyql_registry::catalog_from_documents(&docs, &directory));
+    assert!(
+        catalog == EMBEDDED_CATALOG,
+        "embedded catalog is stale: run `cargo xtask snapshot`"
+    );
+    assert!(
+        !EMBEDDED_AIPLATFORM.contains("Output only"),
+        "snapshot carries no descriptions"
+    );
 }
 
 #[test]
@@ -51,19 +63,35 @@ fn embedded_service_works_without_a_home() {
     let docs = reg.documents();
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].source, Source::Embedded);
-    assert_eq!(docs[0].revision.len(), 8, "revision is read from the snapshot");
+    assert_eq!(
+        docs[0].revision.len(),
+        8,
+        "revision is read from the snapshot"
+    );
     // Without pulls, the catalog lists every service of the pinned package.
     let services = reg.services();
     assert_eq!(services.len(), 338);
-    let compute = services.iter().find(|s| s.name == "compute").expect("compute");
+    let compute = services
+        .iter()
+        .find(|s| s.name == "compute")
+        .expect("compute");
     assert_eq!(compute.source, Source::Available);
-    let err = reg.service("compute").expect_err("not installed").to_string();
+    let err = reg
+        .service("compute")
+        .expect_err("not installed")
+        .to_string();
     assert!(err.contains("skyql registry pull google.compute"), "{err}");
     let err = reg.service("aiplatfrom").expect_err("typo").to_string();
     assert!(err.contains("did you mean aiplatform?"), "{err}");
-    let err = reg.resolve("gogle.aiplatform.custom_jobs").expect_err("typo").to_string();
+    let err = reg
+        .resolve("gogle.aiplatform.custom_jobs")
+        .expect_err("typo")
+        .to_string();
     assert!(err.contains("did you mean google?"), "{err}");
-    let err = reg.resolve("google.aiplatform.custom_job").expect_err("typo").to_string();
+    let err = reg
+        .resolve("google.aiplatform.custom_job")
+        .expect_err("typo")
+        .to_string();
     assert!(err.contains("did you mean custom_jobs?"), "{err}");
 }
 
@@ -78,20 +106,32 @@ fn pulling_a_folder_stores_every_document_and_prefers_the_pull() {
     let docs = reg.documents();
     // The package ships three documents twice under two file names
     // (admin.directoryv1.json and admin.directory_v1.json, ...): 607 distinct.
-    assert_eq!(docs.iter().filter(|d| d.source == Source::Pulled).count(), 607);
+    assert_eq!(
+        docs.iter().filter(|d| d.source == Source::Pulled).count(),
+        607
+    );
     // No temporary files are left behind.
-    let leftovers = walk(home.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).count();
+    let leftovers = walk(home.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .count();
     assert_eq!(leftovers, 0);
     // The pulled aiplatform (with descriptions) now wins over the embedded one.
     let svc = reg.service("aiplatform").expect("aiplatform");
     let r = svc.resource("custom_jobs").expect("custom_jobs");
     assert!(r.columns.iter().any(|c| !c.description.is_empty()));
     // Several versions are kept; the directory's preferred one is used.
-    let aiplatform: Vec<_> = docs.iter().filter(|d| d.name == "aiplatform" && d.source == Source::Pulled).collect();
+    let aiplatform: Vec<_> = docs
+        .iter()
+        .filter(|d| d.name == "aiplatform" && d.source == Source::Pulled)
+        .collect();
     assert!(aiplatform.len() >= 2, "{aiplatform:?}");
     assert_eq!(reg.service("aiplatform").expect("svc").version, "v1");
     let services = reg.services();
-    assert!(services.iter().all(|s| s.source == Source::Pulled), "every service is installed");
+    assert!(
+        services.iter().all(|s| s.source == Source::Pulled),
+        "every service is installed"
+    );
     assert_eq!(services.len(), 338);
 }
 
@@ -99,10 +139,19 @@ fn pulling_a_folder_stores_every_document_and_prefers_the_pull() {
 fn bad_documents_are_named_and_nothing_is_written() {
     let home = tempfile::tempdir().expect("tempdir");
     let reg = Registry::open(home.path());
-    let err = reg.pull_document(b"{not json", "broken.json", None).expect_err("malformed").to_string();
+    let err = reg
+        .pull_document(b"{not json", "broken.json", None)
+        .expect_err("malformed")
+        .to_string();
     assert!(err.starts_with("broken.json: not valid JSON"), "{err}");
-    let err = reg.pull_document(br#"{"hello": 1}"#, "other.json", None).expect_err("not discovery").to_string();
-    assert!(err.contains("other.json: not a Google Discovery REST document"), "{err}");
+    let err = reg
+        .pull_document(br#"{"hello": 1}"#, "other.json", None)
+        .expect_err("not discovery")
+        .to_string();
+    assert!(
+        err.contains("other.json: not a Google Discovery REST document"),
+        "{err}"
+    );
     let err = reg
         .pull_document(&read_doc("index.json"), "index.json", None)
         .expect_err("index")
