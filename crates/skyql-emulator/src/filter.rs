@@ -1,0 +1,565 @@
+//! The AIP-160 filter subset that `customJobs.list` accepts.
+//!
+//! Fields: `display_name` (`=`, `!=`, `:` with `*` wildcards), `state` (`=`, `!=`),
+//! `create_time` (`=`, `!=`, `<`, `<=`, `>`, `>=` on RFC 3339 values), `labels.KEY` (`=`,
+//! `!=`, `:` with a value or `*` for existence) and `labels:KEY` (existence). camelCase field
+//! names are accepted too. Terms combine with `AND`, `OR`, `NOT` (or a leading `-`),
+//! juxtaposition (an implicit `AND`) and parentheses. As in AIP-160, `OR` binds tighter than
+//! `AND`: `a AND b OR c` is `a AND (b OR c)`.
+//!
+//! `:` on `display_name` is a "has" match: without `*` it matches a substring; with `*` the
+//! pattern must match the whole name, `*` standing for any run of characters. A malformed
+//! filter is an error that names the 1-based character position of the problem.
+
+use std::collections::BTreeMap;
+
+use crate::clock::parse_rfc3339;
+use crate::schema::JOB_STATE;
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Has,
+}
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Has => ":",
+        }
+    }
+}
+
+/// A parsed, checked filter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    All,
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Box<Filter>),
+    DisplayName(Op, String),
+    State(Op, &'static str),
+    CreateTime(Op, i64),
+    Label(Op, String, Option<String>),
+}
+
+/// What a filter is evaluated against.
+pub struct Subject<'a> {
+    pub display_name: &'a str,
+    pub state: &'a str,
+    pub create_us: i64,
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+/// A malformed or unsupported filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterError {
+    /// 1-based character position.
+    pub position: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at position {})", self.message, self.position)
+    }
+}
+
+impl Filter {
+    /// Parses a filter string; an empty or blank string matches everything.
+    pub fn parse(input: &str) -> Result<Filter, FilterError> {
+        let mut p = Parser {
+            chars: input.chars().collect(),
+            pos: 0,
+        };
+        p.skip_ws();
+        if p.at_end() {
+            return Ok(Filter::All);
+        }
+        let f = p.expression()?;
+        p.skip_ws();
+        if !p.at_end() {
+            return Err(p.err(match p.peek() {
+                Some(')') => "unbalanced ')'".to_string(),
+                _ => "unexpected input".to_string(),
+            }));
+        }
+        Ok(f)
+    }
+
+    /// Whether the subject matches.
+    pub fn matches(&self, s: &Subject<'_>) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::And(fs) => fs.iter().all(|f| f.matches(s)),
+            Filter::Or(fs) => fs.iter().any(|f| f.matches(s)),
+            Filter::Not(f) => !f.matches(s),
+            Filter::DisplayName(op, v) => match op {
+                Op::Eq => s.display_name == v,
+                Op::Ne => s.display_name != v,
+                Op::Has if v.contains('*') => glob(v, s.display_name),
+                Op::Has => s.display_name.contains(v.as_str()),
+                _ => false,
+            },
+            Filter::State(op, v) => match op {
+                Op::Eq => s.state == *v,
+                _ => s.state != *v,
+            },
+            Filter::CreateTime(op, t) => {
+                let c = s.create_us;
+                match op {
+                    Op::Eq => c == *t,
+                    Op::Ne => c != *t,
+                    Op::Lt => c < *t,
+                    Op::Le => c <= *t,
+                    Op::Gt => c > *t,
+                    Op::Ge => c >= *t,
+                    Op::Has => false,
+                }
+            }
+            Filter::Label(op, key, value) => {
+                let got = s.labels.get(key);
+                match (op, value) {
+                    (Op::Has, None) => got.is_some(),
+                    (Op::Eq | Op::Has, Some(v)) => got == Some(v),
+                    (Op::Ne, Some(v)) => got != Some(v),
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    let last = parts.len() - 1;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == last {
+            return rest.ends_with(part);
+        } else if let Some(idx) = rest.find(part) {
+            rest = &rest[idx + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+}
+
+enum Field {
+    DisplayName,
+    State,
+    CreateTime,
+    Labels,
+    Label(String),
+}
+
+impl Parser {
+    fn err(&self, message: impl Into<String>) -> FilterError {
+        FilterError {
+            position: self.pos + 1,
+            message: message.into(),
+        }
+    }
+    fn err_at(pos: usize, message: impl Into<String>) -> FilterError {
+        FilterError {
+            position: pos + 1,
+            message: message.into(),
+        }
+    }
+    fn at_end(&self) -> bool {
+        self.pos >= self.chars.len()
+    }
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+    /// Whether a keyword (followed by a delimiter) starts here.
+    fn keyword(&self, kw: &str) -> bool {
+        let n = kw.chars().count();
+        let matches = kw
+            .chars()
+            .enumerate()
+            .all(|(i, c)| self.chars.get(self.pos + i) == Some(&c));
+        matches
+            && self
+                .chars
+                .get(self.pos + n)
+                .is_none_or(|c| c.is_whitespace() || *c == '(')
+    }
+
+    fn expression(&mut self) -> Result<Filter, FilterError> {
+        let mut items = vec![self.sequence()?];
+        loop {
+            self.skip_ws();
+            if self.keyword("AND") {
+                self.pos += 3;
+                self.skip_ws();
+                if self.at_end() {
+                    return Err(self.err("expected a term after AND"));
+                }
+                items.push(self.sequence()?);
+            } else {
+                break;
+            }
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::And(items)
+        })
+    }
+
+    fn sequence(&mut self) -> Result<Filter, FilterError> {
+        let mut items = vec![self.factor()?];
+        loop {
+            self.skip_ws();
+            if self.at_end() || self.peek() == Some(')') || self.keyword("AND") {
+                break;
+            }
+            if self.keyword("OR") {
+                return Err(self.err("unexpected OR"));
+            }
+            items.push(self.factor()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::And(items)
+        })
+    }
+
+    fn factor(&mut self) -> Result<Filter, FilterError> {
+        let mut items = vec![self.term()?];
+        loop {
+            self.skip_ws();
+            if self.keyword("OR") {
+                self.pos += 2;
+                self.skip_ws();
+                if self.at_end() {
+                    return Err(self.err("expected a term after OR"));
+                }
+                items.push(self.term()?);
+            } else {
+                break;
+            }
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::Or(items)
+        })
+    }
+
+    fn term(&mut self) -> Result<Filter, FilterError> {
+        self.skip_ws();
+        if self.keyword("NOT") {
+            self.pos += 3;
+            self.skip_ws();
+            return Ok(Filter::Not(Box::new(self.simple()?)));
+        }
+        if self.peek() == Some('-') {
+            self.pos += 1;
+            return Ok(Filter::Not(Box::new(self.simple()?)));
+        }
+        self.simple()
+    }
+
+    fn simple(&mut self) -> Result<Filter, FilterError> {
+        self.skip_ws();
+        match self.peek() {
+            None => Err(self.err("expected a term")),
+            Some('(') => {
+                let open = self.pos;
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(')') {
+                    return Err(self.err("empty parentheses"));
+                }
+                let inner = self.expression()?;
+                self.skip_ws();
+                if self.peek() != Some(')') {
+                    return Err(Self::err_at(open, "unclosed '('"));
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some(')') => Err(self.err("unexpected ')'")),
+            Some(_) => self.restriction(),
+        }
+    }
+
+    fn name(&mut self) -> String {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
+        {
+            self.pos += 1;
+        }
+        self.chars[start..self.pos].iter().collect()
+    }
+
+    fn comparator(&mut self) -> Option<Op> {
+        let two: String = self.chars.iter().skip(self.pos).take(2).collect();
+        let op = match two.as_str() {
+            "!=" => Some((Op::Ne, 2)),
+            "<=" => Some((Op::Le, 2)),
+            ">=" => Some((Op::Ge, 2)),
+            _ => match self.peek() {
+                Some('=') => Some((Op::Eq, 1)),
+                Some('<') => Some((Op::Lt, 1)),
+                Some('>') => Some((Op::Gt, 1)),
+                Some(':') => Some((Op::Has, 1)),
+                _ => None,
+            },
+        };
+        op.map(|(op, n)| {
+            self.pos += n;
+            op
+        })
+    }
+
+    /// A quoted string or a bare run of characters up to whitespace or a parenthesis.
+    fn value(&mut self) -> Result<(String, bool), FilterError> {
+        self.skip_ws();
+        match self.peek() {
+            None => Err(self.err("expected a value")),
+            Some(q @ ('"' | '\'')) => {
+                let open = self.pos;
+                self.pos += 1;
+                let mut out = String::new();
+                loop {
+                    match self.peek() {
+                        None => return Err(Self::err_at(open, "unterminated string")),
+                        Some('\\') => {
+                            self.pos += 1;
+                            match self.peek() {
+                                Some(c) => {
+                                    out.push(c);
+                                    self.pos += 1;
+                                }
+                                None => return Err(Self::err_at(open, "unterminated string")),
+                            }
+                        }
+                        Some(c) if c == q => {
+                            self.pos += 1;
+                            return Ok((out, true));
+                        }
+                        Some(c) => {
+                            out.push(c);
+                            self.pos += 1;
+                        }
+                    }
+                }
+            }
+            Some(c) if c == '(' || c == ')' => Err(self.err("expected a value")),
+            Some(_) => {
+                let start = self.pos;
+                while self
+                    .peek()
+                    .is_some_and(|c| !c.is_whitespace() && c != '(' && c != ')')
+                {
+                    self.pos += 1;
+                }
+                Ok((self.chars[start..self.pos].iter().collect(), false))
+            }
+        }
+    }
+
+    fn restriction(&mut self) -> Result<Filter, FilterError> {
+        let start = self.pos;
+        let name = self.name();
+        if name.is_empty() {
+            return Err(self.err(format!(
+                "unexpected character '{}'",
+                self.peek().unwrap_or(' ')
+            )));
+        }
+        let field = match name.as_str() {
+            "display_name" | "displayName" => Field::DisplayName,
+            "state" => Field::State,
+            "create_time" | "createTime" => Field::CreateTime,
+            "labels" => Field::Labels,
+            other => match other.strip_prefix("labels.") {
+                Some(key) if !key.is_empty() => Field::Label(key.to_string()),
+                _ => {
+                    return Err(Self::err_at(
+                        start,
+                        format!(
+                            "unsupported field \"{other}\": use display_name, state, create_time or labels"
+                        ),
+                    ));
+                }
+            },
+        };
+        self.skip_ws();
+        let op_pos = self.pos;
+        let Some(op) = self.comparator() else {
+            return Err(self.err(format!("expected a comparison operator after \"{name}\"")));
+        };
+        let value_pos = {
+            self.skip_ws();
+            self.pos
+        };
+        let (value, quoted) = self.value()?;
+        let unsupported = || {
+            Self::err_at(
+                op_pos,
+                format!("operator '{}' is not supported for \"{name}\"", op.symbol()),
+            )
+        };
+        Ok(match field {
+            Field::DisplayName => match op {
+                Op::Eq | Op::Ne | Op::Has => Filter::DisplayName(op, value),
+                _ => return Err(unsupported()),
+            },
+            Field::State => {
+                if !matches!(op, Op::Eq | Op::Ne) {
+                    return Err(unsupported());
+                }
+                let name = JOB_STATE
+                    .values
+                    .iter()
+                    .find(|(n, num)| *n == value || (!quoted && num.to_string() == value))
+                    .map(|(n, _)| *n);
+                match name {
+                    Some(n) => Filter::State(op, n),
+                    None => {
+                        return Err(Self::err_at(
+                            value_pos,
+                            format!("invalid state \"{value}\": expected a JobState such as JOB_STATE_SUCCEEDED"),
+                        ));
+                    }
+                }
+            }
+            Field::CreateTime => {
+                if op == Op::Has {
+                    return Err(unsupported());
+                }
+                match parse_rfc3339(&value) {
+                    Some(t) => Filter::CreateTime(op, t),
+                    None => {
+                        return Err(Self::err_at(
+                            value_pos,
+                            format!("invalid create_time \"{value}\": expected RFC 3339, such as 2021-05-18T00:00:00Z"),
+                        ));
+                    }
+                }
+            }
+            Field::Labels => {
+                if op != Op::Has || (value == "*" && !quoted) {
+                    return Err(unsupported());
+                }
+                Filter::Label(Op::Has, value, None)
+            }
+            Field::Label(key) => match op {
+                Op::Has if value == "*" && !quoted => Filter::Label(Op::Has, key, None),
+                Op::Has | Op::Eq | Op::Ne => Filter::Label(op, key, Some(value)),
+                _ => return Err(unsupported()),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject<'a>(labels: &'a BTreeMap<String, String>) -> Subject<'a> {
+        Subject {
+            display_name: "my_job_7",
+            state: "JOB_STATE_SUCCEEDED",
+            create_us: 1_621_296_000_000_000 + 1,
+            labels,
+        }
+    }
+
+    #[test]
+    fn evaluates_documented_examples() {
+        let mut labels = BTreeMap::new();
+        labels.insert("keyA".to_string(), "valueA".to_string());
+        labels.insert("keyB".to_string(), "x".to_string());
+        let s = subject(&labels);
+        let cases = [
+            ("", true),
+            ("state=\"JOB_STATE_SUCCEEDED\" AND display_name:\"my_job_*\"", true),
+            ("state!=\"JOB_STATE_FAILED\" OR display_name=\"my_job\"", true),
+            ("NOT display_name=\"my_job\"", true),
+            ("create_time>\"2021-05-18T00:00:00Z\"", true),
+            ("create_time<=2021-05-18T00:00:00Z", false),
+            ("labels.keyA=valueA", true),
+            ("labels.keyB:*", true),
+            ("labels.keyC:*", false),
+            ("labels:keyA", true),
+            ("display_name:job", true),
+            ("display_name:\"other*\"", false),
+            ("-state=JOB_STATE_SUCCEEDED", false),
+            ("state=4", true),
+            ("(state=JOB_STATE_FAILED OR labels.keyA=valueA) display_name:\"*_7\"", true),
+            ("state=JOB_STATE_FAILED AND labels.keyA=valueA OR display_name=my_job_7", false),
+        ];
+        for (f, want) in cases {
+            let parsed = Filter::parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert_eq!(parsed.matches(&s), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn reports_positions() {
+        let cases = [
+            ("state=", 7),
+            ("state = JOB_STATE_NOPE", 9),
+            ("(state=JOB_STATE_FAILED", 1),
+            ("foo=1", 1),
+            ("display_name<3", 13),
+            ("state=JOB_STATE_FAILED AND", 27),
+            ("display_name=\"abc", 14),
+            ("state=JOB_STATE_FAILED)", 23),
+            ("create_time>yesterday", 13),
+        ];
+        for (f, pos) in cases {
+            let e = Filter::parse(f).expect_err(f);
+            assert_eq!(e.position, pos, "{f}: {e}");
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("a*c", "abc"));
+        assert!(glob("*", ""));
+        assert!(glob("a*b*c", "a-b-c"));
+        assert!(!glob("a*c", "abd"));
+        assert!(!glob("abc", "abcd"));
+    }
+}

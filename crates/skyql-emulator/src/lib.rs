@@ -1,0 +1,383 @@
+//! A local emulator of the Vertex AI CustomJob REST API (aiplatform v1), faithful enough
+//! that Google's own client libraries (REST transport) and skyql cannot tell it from the
+//! real service. It exists so that everything in skyql can be tried and tested offline.
+//!
+//! # Surface
+//! Under `/v1` (and `/ui` for locations and operations, as Google's REST transports use):
+//! `projects.locations` list/get; `customJobs` create, get, list, cancel, delete;
+//! location-scoped `operations` get and list. Test support lives under `/emulator/`
+//! (`GET stats`, `GET clock`, `POST clock:advance?seconds=N`, `POST reset`); the token
+//! endpoint is `POST /token`; the metadata server's routes are under `/computeMetadata/v1/`;
+//! `GET /$discovery/rest?version=v1` serves the Discovery document the emulator was given.
+//!
+//! # Rules worth knowing
+//! - Names use the project number, a stable 12-digit number derived from the project id
+//!   ([`project_number`]); lookups accept either. Job and operation ids have 19 digits.
+//! - Lifecycle on the emulator clock (see [`jobs`]): `PENDING` for [`Config::pending`]
+//!   (5 s), `RUNNING` for [`Config::running`] (30 s), then `SUCCEEDED`; a job labelled
+//!   `emulator-outcome: failed` ends `FAILED` with `error.code = 3`. Cancel: `CANCELLING`
+//!   at once, `CANCELLED` 2 s later with `error.code = 1`. Cancelling a finished job and
+//!   deleting an unfinished one are 400 `FAILED_PRECONDITION`.
+//! - Delete returns a location-scoped operation; with [`Config::operation_polls`] = N > 0
+//!   the operation starts unfinished and reports `done` on its N-th `operations.get`. The
+//!   job is removed at once.
+//! - `list`: newest first; `pageSize` defaults to 100 and is capped at 100; page tokens
+//!   are HMAC-sealed and bound to the parent and filter; the filter is the AIP-160 subset
+//!   of [`filter`]; `readMask` restricts fields; no jobs gives `{}`.
+//! - Wire: `google.rpc.Status` errors, camelCase out, snake_case in, int64 as strings,
+//!   RFC 3339 UTC times, enums as names (as numbers under `$alt=json;enum-encoding=int`).
+//!   Output is pretty-printed, as Google's is, unless `prettyPrint=false`.
+//! - Auth (see [`auth`]): a bearer token on every API request (401 otherwise), 403 for
+//!   projects outside [`Config::projects`]. Bodies over [`Config::body_limit`] get 413.
+//! - Faults: [`Config::latency`] delays every response except `/emulator/`;
+//!   [`Config::fault_rate`] answers that fraction of API requests with 429 (with
+//!   `Retry-After: 1`) or 503, reproducibly from [`Config::fault_seed`].
+//!
+//! # Use
+//! ```no_run
+//! # async fn demo() -> Result<(), skyql_emulator::Error> {
+//! let running = skyql_emulator::spawn(skyql_emulator::Config {
+//!     seed_jobs: 10,
+//!     ..Default::default()
+//! })
+//! .await?;
+//! println!("{} {}", running.base_url, running.key_json());
+//! running.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod clock;
+mod error;
+pub mod filter;
+pub mod ids;
+pub mod jobs;
+mod paging;
+pub mod schema;
+pub mod seed;
+mod server;
+mod status;
+pub mod store;
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+pub use clock::ClockMode;
+pub use error::Error;
+pub use ids::project_number;
+pub use seed::SEED_PROJECT;
+
+use auth::{Keys, RefreshCreds, TokenStore};
+use clock::Clock;
+use paging::PageTokens;
+use server::Inner;
+use store::Store;
+
+/// Everything the emulator can be told. `Default` is a fresh, unseeded emulator on
+/// `127.0.0.1:0` with a real clock and no faults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where [`spawn`] listens.
+    pub addr: SocketAddr,
+    /// The base URL clients use, if known in advance (used in the key file and to accept
+    /// JWTs addressed to it); [`spawn`] fills it in.
+    pub base_url: Option<String>,
+    /// Projects the credentials may use (ids or numbers); empty means all.
+    pub projects: Vec<String>,
+    pub clock: ClockMode,
+    /// The emulator clock's start; default: now, to the second.
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Jobs seeded in `demo-project` (ignored when a state file is restored).
+    pub seed_jobs: usize,
+    /// How long a new job stays pending.
+    pub pending: Duration,
+    /// How long a new job runs.
+    pub running: Duration,
+    /// Added to every response.
+    pub latency: Duration,
+    /// Fraction (0..1) of API requests answered 429 or 503.
+    pub fault_rate: f64,
+    pub fault_seed: u64,
+    /// Jobs, operations and the signing key survive restarts in this file.
+    pub state_file: Option<PathBuf>,
+    /// Lifetime of issued access tokens (real time).
+    pub token_lifetime: Duration,
+    /// The aiplatform v1 Discovery document served at `/$discovery/rest`.
+    pub discovery: Option<String>,
+    /// Delete operations report `done` on this many-th `operations.get` (0: at once).
+    pub operation_polls: u32,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// A PKCS#8 PEM RSA key to sign with (default: a new 2048-bit key; a state file's key
+    /// wins over both).
+    pub signing_key_pem: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: None,
+            projects: Vec::new(),
+            clock: ClockMode::Real,
+            start_time: None,
+            seed_jobs: 0,
+            pending: Duration::from_secs(5),
+            running: Duration::from_secs(30),
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            fault_seed: 0,
+            state_file: None,
+            token_lifetime: Duration::from_secs(3600),
+            discovery: None,
+            operation_polls: 0,
+            body_limit: 1 << 20,
+            signing_key_pem: None,
+        }
+    }
+}
+
+/// The emulator: cheap to clone, all clones share one state.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+impl Emulator {
+    /// Builds the emulator: restores the state file if there is one, else creates the
+    /// signing key and seeds jobs.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        if !(0.0..=1.0).contains(&config.fault_rate) {
+            return Err(Error::Config(format!(
+                "fault rate {} is not between 0 and 1",
+                config.fault_rate
+            )));
+        }
+        let default_project = config
+            .projects
+            .iter()
+            .find(|p| !ids::is_number(p))
+            .cloned()
+            .unwrap_or_else(|| SEED_PROJECT.to_string());
+        let snapshot = match &config.state_file {
+            Some(p) => store::read_snapshot(p)?,
+            None => None,
+        };
+        let start_us = config
+            .start_time
+            .map(|t| t.timestamp_micros())
+            .unwrap_or_else(|| clock::real_now_us() / 1_000_000 * 1_000_000);
+        let clock = Clock::new(config.clock, start_us);
+        let mut store = Store::default();
+        let mut projects = BTreeMap::new();
+        projects.insert(project_number(SEED_PROJECT), SEED_PROJECT.to_string());
+        for p in &config.projects {
+            if !ids::is_number(p) {
+                projects.insert(project_number(p), p.clone());
+            }
+        }
+        let (keys, refresh, page_secret) = match snapshot {
+            Some(snap) => {
+                let keys = Keys::new(Some(&snap.signing_key_pem), &default_project)?;
+                let secret = STANDARD.decode(&snap.page_secret).map_err(|e| Error::StateFile {
+                    path: config.state_file.clone().unwrap_or_default(),
+                    message: format!("bad page secret: {e}"),
+                })?;
+                clock.set_now_us(snap.clock_now_us);
+                store.seq = snap.seq;
+                for job in snap.jobs {
+                    store.insert_job(job);
+                }
+                for op in snap.operations {
+                    store.insert_op(op);
+                }
+                projects.extend(snap.projects);
+                (keys, snap.refresh, secret)
+            }
+            None => {
+                let keys = Keys::new(config.signing_key_pem.as_deref(), &default_project)?;
+                let secret = auth::random_token(32).into_bytes();
+                let seeded = seed::seed_jobs(config.seed_jobs, start_us, 0);
+                store.seq = seeded.len() as u64;
+                for job in seeded {
+                    store.insert_job(job);
+                }
+                store.generation = 1;
+                (keys, RefreshCreds::generate(), secret)
+            }
+        };
+        let allowed = (!config.projects.is_empty()).then(|| {
+            let ids: HashSet<String> = config.projects.iter().cloned().collect();
+            let numbers: HashSet<u64> = config
+                .projects
+                .iter()
+                .map(|p| {
+                    if ids::is_number(p) {
+                        p.parse().unwrap_or(0)
+                    } else {
+                        project_number(p)
+                    }
+                })
+                .collect();
+            (ids, numbers)
+        });
+        let inner = Inner {
+            fault_rng: Mutex::new(config.fault_seed),
+            config,
+            keys,
+            tokens: TokenStore::default(),
+            refresh,
+            clock,
+            store: RwLock::new(store),
+            projects: RwLock::new(projects),
+            allowed,
+            stats: Mutex::new(BTreeMap::new()),
+            page_secret_b64: STANDARD.encode(&page_secret),
+            pages: PageTokens::new(page_secret),
+            persisted: tokio::sync::Mutex::new(0),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The service-account key file (`--credentials-out`) for an emulator at `base_url`.
+    pub fn service_account_key_json(&self, base_url: &str) -> Value {
+        self.inner.keys.service_account_json(base_url)
+    }
+
+    /// The `authorized_user` credentials file for an emulator at `base_url`.
+    pub fn authorized_user_json(&self, base_url: &str) -> Value {
+        self.inner.refresh.json(base_url)
+    }
+
+    /// Issues an access token directly (for in-process callers that skip OAuth).
+    pub fn issue_access_token(&self) -> String {
+        self.inner
+            .tokens
+            .issue(self.inner.config.token_lifetime.as_secs() as i64)
+    }
+
+    /// The number of jobs held.
+    pub fn job_count(&self) -> usize {
+        self.inner.store.read().map(|s| s.job_count).unwrap_or(0)
+    }
+
+    /// The router serving everything; mount it on any listener.
+    pub fn router(&self) -> axum::Router {
+        axum::Router::new()
+            .fallback(server::handle)
+            .with_state(self.inner.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then writes the state file.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let result = axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.flush().await;
+        result.map_err(|source| Error::Bind { addr, source })
+    }
+
+    /// Writes the state file now (if there is one and anything changed).
+    pub async fn flush(&self) {
+        self.inner.persist().await;
+    }
+}
+
+/// A running emulator on its own listener. Dropping it stops the server.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    pub addr: SocketAddr,
+    pub emulator: Emulator,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), Error>>>,
+}
+
+impl Running {
+    /// The service-account key file content for this emulator.
+    pub fn key_json(&self) -> Value {
+        self.emulator.service_account_key_json(&self.base_url)
+    }
+
+    /// The `authorized_user` file content for this emulator.
+    pub fn authorized_user_json(&self) -> Value {
+        self.emulator.authorized_user_json(&self.base_url)
+    }
+
+    /// Stops serving, waits for open requests, and writes the state file.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => match tokio::time::timeout(Duration::from_secs(10), task).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => Err(Error::Config(format!("server task failed: {e}"))),
+                Err(_) => {
+                    self.emulator.flush().await;
+                    Ok(())
+                }
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `config.addr` on the current tokio runtime and serves in a background task.
+pub async fn spawn(mut config: Config) -> Result<Running, Error> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.addr.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.addr.to_string(),
+        source,
+    })?;
+    let base_url = format!("http://{addr}");
+    config.base_url.get_or_insert_with(|| base_url.clone());
+    let emulator = Emulator::new(config)?;
+    emulator.flush().await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = emulator.clone();
+    let task = tokio::spawn(async move {
+        serving
+            .serve(listener, async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running {
+        base_url,
+        addr,
+        emulator,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

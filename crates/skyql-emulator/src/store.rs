@@ -1,0 +1,261 @@
+//! The emulator's data: jobs and operations by project number and location, kept in
+//! newest-first order for listing, and their snapshot in the state file.
+//!
+//! The state file is JSON, written atomically (a temporary file in the same folder, then a
+//! rename) after every change, so that a restart finds every job, every operation and the
+//! signing key.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::RefreshCreds;
+use crate::clock::rfc3339;
+use crate::error::Error;
+use crate::jobs::Job;
+
+/// Position in newest-first order: later creation first, then later sequence first.
+pub type OrderKey = (Reverse<i64>, Reverse<u64>);
+
+/// Items of one location in newest-first order.
+pub struct Ordered<T> {
+    pub items: HashMap<u64, T>,
+    pub order: BTreeMap<OrderKey, u64>,
+}
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Self {
+            items: HashMap::new(),
+            order: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Ordered<T> {
+    pub fn insert(&mut self, id: u64, create_us: i64, seq: u64, item: T) {
+        self.order.insert((Reverse(create_us), Reverse(seq)), id);
+        self.items.insert(id, item);
+    }
+    pub fn remove(&mut self, id: u64, create_us: i64, seq: u64) -> Option<T> {
+        self.order.remove(&(Reverse(create_us), Reverse(seq)));
+        self.items.remove(&id)
+    }
+    /// Items after the position `after` (exclusive), newest first.
+    pub fn iter_from(&self, after: Option<(i64, u64)>) -> impl Iterator<Item = (&OrderKey, &T)> {
+        use std::ops::Bound;
+        let start = match after {
+            Some((c, s)) => Bound::Excluded((Reverse(c), Reverse(s))),
+            None => Bound::Unbounded,
+        };
+        self.order
+            .range((start, Bound::Unbounded))
+            .filter_map(|(k, id)| self.items.get(id).map(|item| (k, item)))
+    }
+}
+
+/// A long-running operation (the emulator creates them for deletes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: u64,
+    pub project_number: u64,
+    pub location: String,
+    pub seq: u64,
+    pub create_us: i64,
+    /// Polls left before the operation reports `done`.
+    pub polls_left: u32,
+    /// When it finished (emulator clock).
+    #[serde(default)]
+    pub done_us: Option<i64>,
+    /// The resource it acted on.
+    pub target: String,
+}
+
+impl Operation {
+    pub fn name(&self) -> String {
+        format!(
+            "projects/{}/locations/{}/operations/{}",
+            self.project_number, self.location, self.id
+        )
+    }
+
+    /// The `google.longrunning.Operation` JSON.
+    pub fn json(&self) -> Value {
+        let update = self.done_us.unwrap_or(self.create_us);
+        let mut op = json!({
+            "name": self.name(),
+            "metadata": {
+                "@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeleteOperationMetadata",
+                "genericMetadata": {
+                    "createTime": rfc3339(self.create_us),
+                    "updateTime": rfc3339(update),
+                }
+            }
+        });
+        if self.done_us.is_some() {
+            op["done"] = Value::Bool(true);
+            op["response"] = json!({"@type": "type.googleapis.com/google.protobuf.Empty"});
+        }
+        op
+    }
+}
+
+/// All jobs and operations.
+#[derive(Default)]
+pub struct Store {
+    pub jobs: HashMap<u64, HashMap<String, Ordered<Job>>>,
+    pub ops: HashMap<u64, HashMap<String, Ordered<Operation>>>,
+    /// Creation sequence, shared by jobs and operations.
+    pub seq: u64,
+    /// Bumped on every change; the persisted generation trails it.
+    pub generation: u64,
+    pub job_count: usize,
+}
+
+impl Store {
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub fn location_jobs(&self, project: u64, location: &str) -> Option<&Ordered<Job>> {
+        self.jobs.get(&project)?.get(location)
+    }
+
+    pub fn location_jobs_mut(&mut self, project: u64, location: &str) -> &mut Ordered<Job> {
+        self.jobs
+            .entry(project)
+            .or_default()
+            .entry(location.to_string())
+            .or_default()
+    }
+
+    pub fn location_ops(&self, project: u64, location: &str) -> Option<&Ordered<Operation>> {
+        self.ops.get(&project)?.get(location)
+    }
+
+    pub fn insert_job(&mut self, job: Job) {
+        let (id, c, s) = (job.id, job.create_us, job.seq);
+        let loc = job.location.clone();
+        self.location_jobs_mut(job.project_number, &loc)
+            .insert(id, c, s, job);
+        self.job_count += 1;
+    }
+
+    pub fn remove_job(&mut self, project: u64, location: &str, id: u64) -> Option<Job> {
+        let loc = self.jobs.get_mut(&project)?.get_mut(location)?;
+        let (c, s) = loc.items.get(&id).map(|j| (j.create_us, j.seq))?;
+        let job = loc.remove(id, c, s);
+        if job.is_some() {
+            self.job_count -= 1;
+        }
+        job
+    }
+
+    pub fn insert_op(&mut self, op: Operation) {
+        let (id, c, s) = (op.id, op.create_us, op.seq);
+        let loc = op.location.clone();
+        self.ops
+            .entry(op.project_number)
+            .or_default()
+            .entry(loc)
+            .or_default()
+            .insert(id, c, s, op);
+    }
+
+    pub fn op_mut(&mut self, project: u64, location: &str, id: u64) -> Option<&mut Operation> {
+        self.ops.get_mut(&project)?.get_mut(location)?.items.get_mut(&id)
+    }
+
+    /// Whether a job or operation id is taken anywhere.
+    pub fn id_taken(&self, id: u64) -> bool {
+        self.jobs
+            .values()
+            .flat_map(|m| m.values())
+            .any(|o| o.items.contains_key(&id))
+            || self
+                .ops
+                .values()
+                .flat_map(|m| m.values())
+                .any(|o| o.items.contains_key(&id))
+    }
+
+    pub fn clear(&mut self) {
+        self.jobs.clear();
+        self.ops.clear();
+        self.job_count = 0;
+        self.generation += 1;
+    }
+}
+
+/// What the state file holds.
+#[derive(Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    pub signing_key_pem: String,
+    pub page_secret: String,
+    pub refresh: RefreshCreds,
+    pub clock_now_us: i64,
+    pub seq: u64,
+    #[serde(default)]
+    pub projects: BTreeMap<u64, String>,
+    pub jobs: Vec<Job>,
+    pub operations: Vec<Operation>,
+}
+
+/// The same, borrowed, for writing.
+#[derive(Serialize)]
+pub struct SnapshotRef<'a> {
+    pub version: u32,
+    pub signing_key_pem: &'a str,
+    pub page_secret: &'a str,
+    pub refresh: &'a RefreshCreds,
+    pub clock_now_us: i64,
+    pub seq: u64,
+    pub projects: &'a BTreeMap<u64, String>,
+    pub jobs: Vec<&'a Job>,
+    pub operations: Vec<&'a Operation>,
+}
+
+/// Reads a state file; `Ok(None)` when it does not exist yet.
+pub fn read_snapshot(path: &Path) -> Result<Option<Snapshot>, Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::StateFile {
+            path: path.to_path_buf(),
+            message: format!("not a skyql emulator state file ({e}); move it away or pick another path"),
+        })
+}
+
+/// Writes bytes atomically: a temporary file beside the target, synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let tmp: PathBuf = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
