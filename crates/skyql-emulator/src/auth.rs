@@ -210,6 +210,27 @@ impl TokenStore {
         self.jwts.read().ok()?.get(token).copied()
     }
 
+    /// Unexpired issued tokens, for the state file.
+    pub fn export(&self) -> std::collections::BTreeMap<String, i64> {
+        let now = now_secs();
+        self.tokens
+            .read()
+            .map(|t| {
+                t.iter()
+                    .filter(|(_, e)| **e > now)
+                    .map(|(k, e)| (k.clone(), *e))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Restores issued tokens from the state file.
+    pub fn import(&self, tokens: std::collections::BTreeMap<String, i64>) {
+        if let Ok(mut t) = self.tokens.write() {
+            t.extend(tokens);
+        }
+    }
+
     /// Forgets every token (used by tests of expiry, never by reset).
     pub fn clear(&self) {
         if let Ok(mut t) = self.tokens.write() {
@@ -264,7 +285,10 @@ pub fn verify_jwt(keys: &Keys, token: &str, audience: Audience<'_>) -> Result<i6
     }
     let auds: Vec<String> = match &c.aud {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     };
     let norm = |s: &str| s.trim_end_matches('/').to_string();
@@ -289,7 +313,10 @@ pub fn verify_jwt(keys: &Keys, token: &str, audience: Audience<'_>) -> Result<i6
                     is_aiplatform_url(&a) || own.iter().any(|o| norm(o) == a)
                 });
             if !ok {
-                return Err("Invalid JWT: aud must be the service URL, or a scope claim must be present.".into());
+                return Err(
+                    "Invalid JWT: aud must be the service URL, or a scope claim must be present."
+                        .into(),
+                );
             }
         }
     }

@@ -458,7 +458,9 @@ impl Parser {
                     None => {
                         return Err(Self::err_at(
                             value_pos,
-                            format!("invalid state \"{value}\": expected a JobState such as JOB_STATE_SUCCEEDED"),
+                            format!(
+                                "invalid state \"{value}\": expected a JobState such as JOB_STATE_SUCCEEDED"
+                            ),
                         ));
                     }
                 }
@@ -472,7 +474,9 @@ impl Parser {
                     None => {
                         return Err(Self::err_at(
                             value_pos,
-                            format!("invalid create_time \"{value}\": expected RFC 3339, such as 2021-05-18T00:00:00Z"),
+                            format!(
+                                "invalid create_time \"{value}\": expected RFC 3339, such as 2021-05-18T00:00:00Z"
+                            ),
                         ));
                     }
                 }
@@ -513,8 +517,14 @@ mod tests {
         let s = subject(&labels);
         let cases = [
             ("", true),
-            ("state=\"JOB_STATE_SUCCEEDED\" AND display_name:\"my_job_*\"", true),
-            ("state!=\"JOB_STATE_FAILED\" OR display_name=\"my_job\"", true),
+            (
+                "state=\"JOB_STATE_SUCCEEDED\" AND display_name:\"my_job_*\"",
+                true,
+            ),
+            (
+                "state!=\"JOB_STATE_FAILED\" OR display_name=\"my_job\"",
+                true,
+            ),
             ("NOT display_name=\"my_job\"", true),
             ("create_time>\"2021-05-18T00:00:00Z\"", true),
             ("create_time<=2021-05-18T00:00:00Z", false),
@@ -526,8 +536,14 @@ mod tests {
             ("display_name:\"other*\"", false),
             ("-state=JOB_STATE_SUCCEEDED", false),
             ("state=4", true),
-            ("(state=JOB_STATE_FAILED OR labels.keyA=valueA) display_name:\"*_7\"", true),
-            ("state=JOB_STATE_FAILED AND labels.keyA=valueA OR display_name=my_job_7", false),
+            (
+                "(state=JOB_STATE_FAILED OR labels.keyA=valueA) display_name:\"*_7\"",
+                true,
+            ),
+            (
+                "state=JOB_STATE_FAILED AND labels.keyA=valueA OR display_name=my_job_7",
+                false,
+            ),
         ];
         for (f, want) in cases {
             let parsed = Filter::parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));

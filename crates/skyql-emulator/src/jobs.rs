@@ -233,10 +233,7 @@ fn prune(value: &Value, subs: &[&[String]]) -> Value {
                 }
                 let whole = next.iter().any(|p| p.is_empty());
                 let rest: Vec<&[String]> = next.into_iter().filter(|p| !p.is_empty()).collect();
-                out.insert(
-                    k.clone(),
-                    if whole { v.clone() } else { prune(v, &rest) },
-                );
+                out.insert(k.clone(), if whole { v.clone() } else { prune(v, &rest) });
             }
             Value::Object(out)
         }
@@ -272,8 +269,8 @@ impl Serialize for JobJson<'_> {
             map.serialize_entry("displayName", &job.display_name)?;
         }
         if let Some(subs) = include("jobSpec") {
-            let needs_copy =
-                !subs.is_empty() || (self.opts.enum_int && schema::has_enum_values(JOB_SPEC, &job.job_spec));
+            let needs_copy = !subs.is_empty()
+                || (self.opts.enum_int && schema::has_enum_values(JOB_SPEC, &job.job_spec));
             if needs_copy {
                 let mut spec = prune(&job.job_spec, &subs);
                 if self.opts.enum_int {
@@ -361,7 +358,10 @@ pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
         }
     };
     let mut job_spec = job.remove("jobSpec").unwrap_or(Value::Null);
-    match job_spec.get_mut("workerPoolSpecs").and_then(Value::as_array_mut) {
+    match job_spec
+        .get_mut("workerPoolSpecs")
+        .and_then(Value::as_array_mut)
+    {
         Some(pools) if !pools.is_empty() => {
             let p = "custom_job.job_spec.worker_pool_specs[0]";
             let first = &mut pools[0];
@@ -384,7 +384,11 @@ pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
                     "Required field is not set: set container_spec or python_package_spec.".into(),
                 )),
                 (Some(c), None) => {
-                    if c.get("imageUri").and_then(Value::as_str).unwrap_or("").is_empty() {
+                    if c.get("imageUri")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .is_empty()
+                    {
                         v.push((format!("{p}.container_spec.image_uri"), required.clone()));
                     }
                 }
@@ -393,11 +397,13 @@ pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
                         ("executorImageUri", "executor_image_uri"),
                         ("pythonModule", "python_module"),
                     ] {
-                        if py.get(field).and_then(Value::as_str).unwrap_or("").is_empty() {
-                            v.push((
-                                format!("{p}.python_package_spec.{path}"),
-                                required.clone(),
-                            ));
+                        if py
+                            .get(field)
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .is_empty()
+                        {
+                            v.push((format!("{p}.python_package_spec.{path}"), required.clone()));
                         }
                     }
                     if py
@@ -525,9 +531,15 @@ mod tests {
         let j = job();
         assert_eq!(j.view(0).state, "JOB_STATE_PENDING");
         let r = j.view(5_000_000);
-        assert_eq!((r.state, r.start_us), ("JOB_STATE_RUNNING", Some(5_000_000)));
+        assert_eq!(
+            (r.state, r.start_us),
+            ("JOB_STATE_RUNNING", Some(5_000_000))
+        );
         let s = j.view(35_000_000);
-        assert_eq!((s.state, s.end_us), ("JOB_STATE_SUCCEEDED", Some(35_000_000)));
+        assert_eq!(
+            (s.state, s.end_us),
+            ("JOB_STATE_SUCCEEDED", Some(35_000_000))
+        );
         let mut f = job();
         f.fails = true;
         assert_eq!(f.view(40_000_000).error, Some(JobError::Failed));

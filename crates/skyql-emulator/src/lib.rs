@@ -176,6 +176,7 @@ impl Emulator {
             .unwrap_or_else(|| clock::real_now_us() / 1_000_000 * 1_000_000);
         let clock = Clock::new(config.clock, start_us);
         let mut store = Store::default();
+        let tokens = TokenStore::default();
         let mut projects = BTreeMap::new();
         projects.insert(project_number(SEED_PROJECT), SEED_PROJECT.to_string());
         for p in &config.projects {
@@ -186,10 +187,12 @@ impl Emulator {
         let (keys, refresh, page_secret) = match snapshot {
             Some(snap) => {
                 let keys = Keys::new(Some(&snap.signing_key_pem), &default_project)?;
-                let secret = STANDARD.decode(&snap.page_secret).map_err(|e| Error::StateFile {
-                    path: config.state_file.clone().unwrap_or_default(),
-                    message: format!("bad page secret: {e}"),
-                })?;
+                let secret = STANDARD
+                    .decode(&snap.page_secret)
+                    .map_err(|e| Error::StateFile {
+                        path: config.state_file.clone().unwrap_or_default(),
+                        message: format!("bad page secret: {e}"),
+                    })?;
                 clock.set_now_us(snap.clock_now_us);
                 store.seq = snap.seq;
                 for job in snap.jobs {
@@ -199,6 +202,7 @@ impl Emulator {
                     store.insert_op(op);
                 }
                 projects.extend(snap.projects);
+                tokens.import(snap.tokens);
                 (keys, snap.refresh, secret)
             }
             None => {
@@ -232,7 +236,7 @@ impl Emulator {
             fault_rng: Mutex::new(config.fault_seed),
             config,
             keys,
-            tokens: TokenStore::default(),
+            tokens,
             refresh,
             clock,
             store: RwLock::new(store),

@@ -82,6 +82,9 @@ mod tests {
         let tampered = String::from_utf8(bytes).unwrap();
         assert_eq!(p.open("a", &tampered), None);
         assert_eq!(p.open("a", "!!!"), None);
-        assert_eq!(PageTokens::new(b"other".to_vec()).open("a", &p.seal("a", 1, 1)), None);
+        assert_eq!(
+            PageTokens::new(b"other".to_vec()).open("a", &p.seal("a", 1, 1)),
+            None
+        );
     }
 }

@@ -18,7 +18,10 @@ pub struct EnumDef {
 impl EnumDef {
     /// The number of an enum name.
     pub fn number(&self, name: &str) -> Option<i64> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
     /// The name of an enum number.
     pub fn name(&self, number: i64) -> Option<&'static str> {
@@ -343,7 +346,8 @@ fn is_duration(s: &str) -> bool {
     };
     !int.is_empty()
         && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()))
+        && frac
+            .is_none_or(|f| !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Binds `value` to a message: normalizes names to camelCase, checks types, turns enum
@@ -355,10 +359,7 @@ pub fn bind_message(
 ) -> Result<Map<String, Value>, BindError> {
     let Value::Object(obj) = value else {
         return Err(BindError {
-            message: format!(
-                "Invalid value at '{path}' (TYPE_MESSAGE), {}",
-                short(value)
-            ),
+            message: format!("Invalid value at '{path}' (TYPE_MESSAGE), {}", short(value)),
         });
     };
     let mut out = Map::new();
@@ -494,10 +495,7 @@ fn ty_has_enum(ty: &Ty, v: &Value) -> bool {
 
 /// Checks a field-mask path (camel or snake segments) against the schema and returns it in
 /// camelCase segments.
-pub fn resolve_mask_path(
-    fields: &'static [Field],
-    path: &str,
-) -> Option<Vec<String>> {
+pub fn resolve_mask_path(fields: &'static [Field], path: &str) -> Option<Vec<String>> {
     let mut current: Option<&'static [Field]> = Some(fields);
     let mut out = Vec::new();
     for seg in path.split('.') {
@@ -533,7 +531,10 @@ mod tests {
         let mut spec = out["jobSpec"].clone();
         enums_to_int(JOB_SPEC, &mut spec);
         assert_eq!(spec["scheduling"]["strategy"], 4);
-        assert_eq!(spec["workerPoolSpecs"][0]["machineSpec"]["acceleratorType"], 5);
+        assert_eq!(
+            spec["workerPoolSpecs"][0]["machineSpec"]["acceleratorType"],
+            5
+        );
     }
 
     #[test]
@@ -541,7 +542,11 @@ mod tests {
         let e = bind_message(CUSTOM_JOB, &json!({"foo": 1}), "custom_job").unwrap_err();
         assert!(e.message.contains("Unknown name \"foo\""), "{}", e.message);
         let e = bind_message(CUSTOM_JOB, &json!({"displayName": 5}), "custom_job").unwrap_err();
-        assert!(e.message.contains("custom_job.display_name"), "{}", e.message);
+        assert!(
+            e.message.contains("custom_job.display_name"),
+            "{}",
+            e.message
+        );
         let e = bind_message(
             CUSTOM_JOB,
             &json!({"jobSpec": {"scheduling": {"timeout": "1h"}}}),

@@ -132,7 +132,10 @@ mod tests {
         let start = 1_700_000_000 * SEC;
         let a = seed_jobs(200, start, 0);
         let b = seed_jobs(200, start, 0);
-        assert_eq!(a.iter().map(|j| j.id).collect::<Vec<_>>(), b.iter().map(|j| j.id).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|j| j.id).collect::<Vec<_>>(),
+            b.iter().map(|j| j.id).collect::<Vec<_>>()
+        );
         let ids: HashSet<u64> = a.iter().map(|j| j.id).collect();
         assert_eq!(ids.len(), 200);
         let mut states: HashMap<&str, usize> = HashMap::new();

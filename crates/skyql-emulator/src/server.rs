@@ -235,6 +235,13 @@ impl Inner {
         })
     }
 
+    /// Marks the state as changed (for the state file).
+    pub fn touch(&self) {
+        if let Ok(mut s) = self.store.write() {
+            s.generation += 1;
+        }
+    }
+
     fn new_id(&self, store: &Store) -> u64 {
         loop {
             let id = nineteen_digits(rand::random());
@@ -302,6 +309,7 @@ impl Inner {
                     .flat_map(|m| m.values())
                     .flat_map(|o| o.items.values())
                     .collect(),
+                tokens: self.tokens.export(),
             };
             match serde_json::to_vec(&snap) {
                 Ok(b) => (store.generation, b),
@@ -384,7 +392,7 @@ fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -433,6 +441,10 @@ async fn route(
     if path == "/" || path.starts_with("/computeMetadata/") {
         let is_token = path.ends_with("/token");
         let resp = metadata(inner, parts, path);
+        if is_token && resp.status() == StatusCode::OK {
+            inner.touch();
+            inner.persist().await;
+        }
         return (is_token.then_some("metadata.token"), resp);
     }
     if !(path.starts_with("/v1/") || path.starts_with("/ui/")) {
@@ -452,8 +464,10 @@ async fn route(
 }
 
 fn not_found_route(path: &str) -> Response {
-    ApiError::not_found(format!("The requested URL {path} was not found on this server."))
-        .into_response()
+    ApiError::not_found(format!(
+        "The requested URL {path} was not found on this server."
+    ))
+    .into_response()
 }
 
 /// Splits and checks the path; `Ok(None)` for a route the API does not have.
@@ -512,15 +526,13 @@ fn parse_api_path(method: &Method, path: &str) -> Result<Option<Call>, ApiError>
         ["projects", p, "locations", l, "customJobs"] if !ui && post => {
             call(Kind::JobCreate, p, Some(l), None)
         }
-        ["projects", p, "locations", l, "customJobs", last] if !ui => {
-            match last.split_once(':') {
-                Some((id, "cancel")) if post => call(Kind::JobCancel, p, Some(l), Some(id)),
-                Some(_) => None,
-                None if get => call(Kind::JobGet, p, Some(l), Some(last)),
-                None if delete => call(Kind::JobDelete, p, Some(l), Some(last)),
-                None => None,
-            }
-        }
+        ["projects", p, "locations", l, "customJobs", last] if !ui => match last.split_once(':') {
+            Some((id, "cancel")) if post => call(Kind::JobCancel, p, Some(l), Some(id)),
+            Some(_) => None,
+            None if get => call(Kind::JobGet, p, Some(l), Some(last)),
+            None if delete => call(Kind::JobDelete, p, Some(l), Some(last)),
+            None => None,
+        },
         _ => None,
     };
     Ok(found)
@@ -592,7 +604,10 @@ fn unauthenticated(kind: Kind, check: &BearerCheck) -> ApiError {
             "domain": "googleapis.com",
             "metadata": metadata
         }))
-        .with_header("www-authenticate", "Bearer realm=\"https://accounts.google.com/\"")
+        .with_header(
+            "www-authenticate",
+            "Bearer realm=\"https://accounts.google.com/\"",
+        )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -652,7 +667,11 @@ async fn api(
     }
     if let Some(loc) = &call.location {
         let hostname = host.rsplit_once(':').map_or(host.as_str(), |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host.as_str() }
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host.as_str()
+            }
         });
         if let Some(region) = hostname.strip_suffix("-aiplatform.googleapis.com")
             && region != loc
@@ -665,7 +684,13 @@ async fn api(
             )]));
         }
     }
-    let body = read_body(inner, parts, body, matches!(kind, Kind::JobCreate | Kind::JobCancel)).await?;
+    let body = read_body(
+        inner,
+        parts,
+        body,
+        matches!(kind, Kind::JobCreate | Kind::JobCancel),
+    )
+    .await?;
     let location = call.location.as_deref().unwrap_or("");
     let id = call.id.as_deref().unwrap_or("");
     match kind {
@@ -716,13 +741,18 @@ fn location_json(project: &str, location: &str) -> Value {
 }
 
 fn lock_err<T>(_: T) -> ApiError {
-    ApiError::new(500, "INTERNAL", "Internal error: the emulator's state lock is poisoned.")
+    ApiError::new(
+        500,
+        "INTERNAL",
+        "Internal error: the emulator's state lock is poisoned.",
+    )
 }
 
 fn parse_id(id: &str, what: &str) -> Result<u64, ApiError> {
     if !id.is_empty() && id.len() <= 19 && id.bytes().all(|b| b.is_ascii_digit()) {
-        id.parse()
-            .map_err(|_| ApiError::invalid(format!("Invalid {what} id \"{id}\": expected a number.")))
+        id.parse().map_err(|_| {
+            ApiError::invalid(format!("Invalid {what} id \"{id}\": expected a number."))
+        })
     } else {
         Err(ApiError::invalid(format!(
             "Invalid {what} id \"{id}\": expected a number."
@@ -751,8 +781,8 @@ async fn read_body(
             format!("Request payload size exceeds the limit: {limit} bytes."),
         )
     };
-    if let Some(len) = header_str(&parts.headers, header::CONTENT_LENGTH)
-        .and_then(|l| l.parse::<u64>().ok())
+    if let Some(len) =
+        header_str(&parts.headers, header::CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok())
         && len > limit as u64
     {
         return Err(too_large());
@@ -768,7 +798,12 @@ async fn read_body(
         return Ok(None);
     }
     let ct = header_str(&parts.headers, header::CONTENT_TYPE).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "application/json" && !mime.ends_with("+json") {
         return Err(ApiError::invalid(format!(
             "Invalid Content-Type \"{ct}\": the request body must be JSON (application/json)."
@@ -889,8 +924,18 @@ fn list_jobs(
     let filter_raw = query.params.get("filter").map(String::as_str).unwrap_or("");
     let filter = Filter::parse(filter_raw)
         .map_err(|e| ApiError::invalid(format!("Invalid filter \"{filter_raw}\": {e}.")))?;
-    let mask = Mask::parse(query.params.get("readMask").map(String::as_str).unwrap_or(""))
-        .map_err(|p| ApiError::invalid(format!("Invalid read_mask path \"{p}\": CustomJob has no such field.")))?;
+    let mask = Mask::parse(
+        query
+            .params
+            .get("readMask")
+            .map(String::as_str)
+            .unwrap_or(""),
+    )
+    .map_err(|p| {
+        ApiError::invalid(format!(
+            "Invalid read_mask path \"{p}\": CustomJob has no such field."
+        ))
+    })?;
     let scope = format!("customJobs|{number}|{location}|{filter_raw}");
     let after = open_token(inner, &scope, query)?;
     let now = inner.clock.now_us();
@@ -1144,7 +1189,8 @@ async fn token_endpoint(
             };
             let host = host_of(parts);
             let urls = own_urls(inner, &host);
-            if let Err(e) = auth::verify_jwt(&inner.keys, assertion, Audience::TokenEndpoint(&urls)) {
+            if let Err(e) = auth::verify_jwt(&inner.keys, assertion, Audience::TokenEndpoint(&urls))
+            {
                 return oauth_error("invalid_grant", &e);
             }
         }
@@ -1162,10 +1208,15 @@ async fn token_endpoint(
         }
         "" => return oauth_error("invalid_request", "Missing required parameter: grant_type"),
         other => {
-            return oauth_error("unsupported_grant_type", &format!("Invalid grant_type: {other}"));
+            return oauth_error(
+                "unsupported_grant_type",
+                &format!("Invalid grant_type: {other}"),
+            );
         }
     }
     let token = inner.tokens.issue(lifetime);
+    inner.touch();
+    inner.persist().await;
     ok(
         &json!({
             "access_token": token,
@@ -1223,7 +1274,8 @@ fn metadata(inner: &Arc<Inner>, parts: &axum::http::request::Parts, path: &str) 
             "token" => {
                 let lifetime = inner.config.token_lifetime.as_secs() as i64;
                 let token = inner.tokens.issue(lifetime);
-                let body = json!({"access_token": token, "expires_in": lifetime, "token_type": "Bearer"});
+                let body =
+                    json!({"access_token": token, "expires_in": lifetime, "token_type": "Bearer"});
                 text(StatusCode::OK, body.to_string(), json_ct)
             }
             "email" => text(StatusCode::OK, email.clone(), plain),
@@ -1240,7 +1292,11 @@ fn metadata(inner: &Arc<Inner>, parts: &axum::http::request::Parts, path: &str) 
                 });
                 text(StatusCode::OK, body.to_string(), json_ct)
             }
-            "" => text(StatusCode::OK, "aliases\nemail\nscopes\ntoken\n".into(), plain),
+            "" => text(
+                StatusCode::OK,
+                "aliases\nemail\nscopes\ntoken\n".into(),
+                plain,
+            ),
             _ => text(StatusCode::NOT_FOUND, "Not Found\n".into(), plain),
         },
         _ => text(StatusCode::NOT_FOUND, "Not Found\n".into(), plain),
@@ -1273,11 +1329,7 @@ fn discovery(inner: &Arc<Inner>, parts: &axum::http::request::Parts) -> Response
     }
 }
 
-async fn control(
-    inner: &Arc<Inner>,
-    parts: &axum::http::request::Parts,
-    rest: &str,
-) -> Response {
+async fn control(inner: &Arc<Inner>, parts: &axum::http::request::Parts, rest: &str) -> Response {
     let get = parts.method == Method::GET;
     let post = parts.method == Method::POST;
     match rest {
@@ -1342,17 +1394,53 @@ mod tests {
         let cases = [
             ("GET", "/v1/projects/p/locations", Some(Kind::LocList)),
             ("GET", "/ui/projects/p/locations/l", Some(Kind::LocGet)),
-            ("GET", "/v1/projects/p/locations/l/customJobs", Some(Kind::JobList)),
-            ("POST", "/v1/projects/p/locations/l/customJobs", Some(Kind::JobCreate)),
-            ("GET", "/v1/projects/p/locations/l/customJobs/1", Some(Kind::JobGet)),
-            ("DELETE", "/v1/projects/p/locations/l/customJobs/1", Some(Kind::JobDelete)),
-            ("POST", "/v1/projects/p/locations/l/customJobs/1:cancel", Some(Kind::JobCancel)),
-            ("POST", "/v1/projects/p/locations/l/customJobs/1%3Acancel", Some(Kind::JobCancel)),
-            ("GET", "/ui/projects/p/locations/l/operations/9", Some(Kind::OpGet)),
-            ("GET", "/v1/projects/p/locations/l/operations", Some(Kind::OpList)),
+            (
+                "GET",
+                "/v1/projects/p/locations/l/customJobs",
+                Some(Kind::JobList),
+            ),
+            (
+                "POST",
+                "/v1/projects/p/locations/l/customJobs",
+                Some(Kind::JobCreate),
+            ),
+            (
+                "GET",
+                "/v1/projects/p/locations/l/customJobs/1",
+                Some(Kind::JobGet),
+            ),
+            (
+                "DELETE",
+                "/v1/projects/p/locations/l/customJobs/1",
+                Some(Kind::JobDelete),
+            ),
+            (
+                "POST",
+                "/v1/projects/p/locations/l/customJobs/1:cancel",
+                Some(Kind::JobCancel),
+            ),
+            (
+                "POST",
+                "/v1/projects/p/locations/l/customJobs/1%3Acancel",
+                Some(Kind::JobCancel),
+            ),
+            (
+                "GET",
+                "/ui/projects/p/locations/l/operations/9",
+                Some(Kind::OpGet),
+            ),
+            (
+                "GET",
+                "/v1/projects/p/locations/l/operations",
+                Some(Kind::OpList),
+            ),
             ("GET", "/ui/projects/p/locations/l/customJobs", None),
             ("PUT", "/v1/projects/p/locations/l/customJobs/1", None),
-            ("GET", "/v1/projects/p/locations/l/customJobs/1:cancel", None),
+            (
+                "GET",
+                "/v1/projects/p/locations/l/customJobs/1:cancel",
+                None,
+            ),
             ("GET", "/v1/projects/p/locations/l/models", None),
             ("GET", "/v1/projects//locations", None),
         ];
@@ -1375,7 +1463,11 @@ mod tests {
         assert_eq!(percent_decode("%24alt", true).as_deref(), Some("$alt"));
         assert_eq!(percent_decode("a+b", true).as_deref(), Some("a b"));
         assert_eq!(percent_decode("%zz", true), None);
-        let q = parse_query(Some("%24alt=json%3Benum-encoding%3Dint&page_size=3"), Kind::JobList).unwrap();
+        let q = parse_query(
+            Some("%24alt=json%3Benum-encoding%3Dint&page_size=3"),
+            Kind::JobList,
+        )
+        .unwrap();
         assert!(q.opts.enum_int);
         assert_eq!(q.params.get("pageSize").map(String::as_str), Some("3"));
         assert!(parse_query(Some("bogus=1"), Kind::JobGet).is_err());

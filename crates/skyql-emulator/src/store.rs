@@ -167,7 +167,11 @@ impl Store {
     }
 
     pub fn op_mut(&mut self, project: u64, location: &str, id: u64) -> Option<&mut Operation> {
-        self.ops.get_mut(&project)?.get_mut(location)?.items.get_mut(&id)
+        self.ops
+            .get_mut(&project)?
+            .get_mut(location)?
+            .items
+            .get_mut(&id)
     }
 
     /// Whether a job or operation id is taken anywhere.
@@ -204,6 +208,9 @@ pub struct Snapshot {
     pub projects: BTreeMap<u64, String>,
     pub jobs: Vec<Job>,
     pub operations: Vec<Operation>,
+    /// Issued access tokens and their expiry (Unix seconds), so clients keep working.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, i64>,
 }
 
 /// The same, borrowed, for writing.
@@ -218,6 +225,7 @@ pub struct SnapshotRef<'a> {
     pub projects: &'a BTreeMap<u64, String>,
     pub jobs: Vec<&'a Job>,
     pub operations: Vec<&'a Operation>,
+    pub tokens: BTreeMap<String, i64>,
 }
 
 /// Reads a state file; `Ok(None)` when it does not exist yet.
@@ -236,7 +244,9 @@ pub fn read_snapshot(path: &Path) -> Result<Option<Snapshot>, Error> {
         .map(Some)
         .map_err(|e| Error::StateFile {
             path: path.to_path_buf(),
-            message: format!("not a skyql emulator state file ({e}); move it away or pick another path"),
+            message: format!(
+                "not a skyql emulator state file ({e}); move it away or pick another path"
+            ),
         })
 }
 
