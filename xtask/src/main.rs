@@ -32,8 +32,9 @@ fn main() -> Result<()> {
     match cmd.as_str() {
         "fetch-discovery" => discovery::fetch(rest.iter().any(|a| a == "--force")).map(|_| ()),
         "snapshot" => discovery::snapshot(rest.iter().any(|a| a == "--check")),
-        "test" => test::run(rest),
+        "test" => test::run_all(rest),
         "bench" => bench::run(rest),
+        "bench-load" => bench::load_all(),
         "bench-emulator" => bench_emulator::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -145,5 +145,9 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
         let table = engine.execute(&stmt)?;
         output::write(&mut out, &table, format)?;
     }
+    out.flush()?;
+    // Freeing a loaded service model costs milliseconds that a one-shot
+    // command need not spend: the process ends here, the OS reclaims it all.
+    std::mem::forget(engine);
     Ok(())
 }

@@ -321,7 +321,10 @@ fn custom_jobs_page_matches_the_reference_rows() {
         .iter()
         .find(|r| name_of(r) == "encryptionSpec")
         .expect("row");
-    let enc_desc = svc.schemas["GoogleCloudAiplatformV1EncryptionSpec"]
+    let enc_desc = svc
+        .schemas
+        .get("GoogleCloudAiplatformV1EncryptionSpec")
+        .expect("schema")
         .description
         .clone()
         .unwrap_or_default();

@@ -3,7 +3,9 @@
 //! 600-odd documents loads.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -21,7 +23,7 @@ pub struct Document {
     pub base_url: Option<String>,
     pub endpoints: Vec<Endpoint>,
     pub resources: BTreeMap<String, ResourceNode>,
-    pub schemas: BTreeMap<String, Schema>,
+    pub schemas: Schemas,
 }
 
 /// A locational endpoint (`us-central1` → `https://us-central1-aiplatform.googleapis.com/`).
@@ -84,4 +86,61 @@ pub struct Schema {
     pub pattern: Option<String>,
     pub default: Option<String>,
     pub deprecated: bool,
+}
+
+/// A document's named schemas, each parsed only when first asked for: a
+/// service has thousands and a statement needs a handful, so start-up only
+/// scans their JSON.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Schemas {
+    entries: BTreeMap<String, LazySchema>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(transparent)]
+struct LazySchema {
+    raw: Box<RawValue>,
+    #[serde(skip)]
+    parsed: OnceLock<Option<Schema>>,
+}
+
+impl Clone for LazySchema {
+    fn clone(&self) -> Self {
+        LazySchema {
+            raw: self.raw.clone(),
+            parsed: self.parsed.clone(),
+        }
+    }
+}
+
+impl Clone for Schemas {
+    fn clone(&self) -> Self {
+        Schemas {
+            entries: self.entries.clone(),
+        }
+    }
+}
+
+impl Schemas {
+    /// The schema of that name; `None` if absent or not a valid schema.
+    pub fn get(&self, name: &str) -> Option<&Schema> {
+        let entry = self.entries.get(name)?;
+        entry
+            .parsed
+            .get_or_init(|| serde_json::from_str(entry.raw.get()).ok())
+            .as_ref()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }

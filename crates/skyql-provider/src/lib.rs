@@ -9,7 +9,7 @@ mod naming;
 pub mod snapshot;
 mod suggest;
 
-pub use discovery::{Document, Endpoint, Schema};
+pub use discovery::{Document, Endpoint, Schema, Schemas};
 pub use error::Error;
 pub use model::{Column, Method, Param, ParamLocation, Resource, Service, SqlVerb};
 pub use model::{parse_document, placeholders};

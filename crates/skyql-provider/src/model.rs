@@ -1,11 +1,12 @@
 //! The SQL-facing model of one service: resources with their methods, SQL
 //! verbs, parameters and columns, built from a [`Document`].
 
-use crate::discovery::{Document, Endpoint, MethodNode, ResourceNode, Schema};
+use crate::discovery::{Document, Endpoint, MethodNode, ResourceNode, Schema, Schemas};
 use crate::error::Error;
 use crate::suggest::closest;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// How a method is reached from SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,7 +87,7 @@ pub struct Method {
     /// SQL-visible parameters: flatPath placeholders, then query parameters.
     pub params: Vec<Param>,
     /// The parameters exactly as the document declares them (e.g. `name` with its pattern).
-    pub discovery_params: BTreeMap<String, Schema>,
+    pub discovery_params: Arc<BTreeMap<String, Schema>>,
     pub request: Option<String>,
     pub response: Option<String>,
     pub description: String,
@@ -173,7 +174,7 @@ pub struct Service {
     pub endpoints: Vec<Endpoint>,
     /// Sorted by SQL name.
     pub resources: Vec<Resource>,
-    pub schemas: BTreeMap<String, Schema>,
+    pub schemas: Schemas,
 }
 
 impl Service {
@@ -226,17 +227,21 @@ impl Service {
             .unwrap_or(&self.root_url)
     }
 
-    pub fn from_document(doc: Document, provider: &str) -> Service {
+    pub fn from_document(mut doc: Document, provider: &str) -> Service {
         let name = doc.name.clone().unwrap_or_default();
-        let mut nodes: Vec<(Vec<String>, &ResourceNode)> = Vec::new();
-        collect_nodes(&doc.resources, &mut Vec::new(), &mut nodes);
+        let mut nodes: Vec<(Vec<String>, BTreeMap<String, MethodNode>)> = Vec::new();
+        collect_nodes(
+            std::mem::take(&mut doc.resources),
+            &mut Vec::new(),
+            &mut nodes,
+        );
         let paths: Vec<Vec<String>> = nodes.iter().map(|(p, _)| p.clone()).collect();
         let names = crate::naming::unique_names(&paths);
         let mut resources: Vec<Resource> = nodes
-            .iter()
+            .into_iter()
             .zip(names)
-            .map(|((path, node), sql_name)| {
-                build_resource(&doc, provider, &name, sql_name, path, node)
+            .map(|((path, methods), sql_name)| {
+                build_resource(&doc, provider, &name, sql_name, &path, methods)
             })
             .collect();
         resources.sort_by(|a, b| a.name.cmp(&b.name));
@@ -292,17 +297,18 @@ pub fn parse_document(bytes: &[u8], origin: &str) -> Result<Document, Error> {
     Ok(doc)
 }
 
-fn collect_nodes<'a>(
-    map: &'a BTreeMap<String, ResourceNode>,
+/// Flattens the resource tree (consuming it) into the nodes that have methods.
+fn collect_nodes(
+    map: BTreeMap<String, ResourceNode>,
     prefix: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, &'a ResourceNode)>,
+    out: &mut Vec<(Vec<String>, BTreeMap<String, MethodNode>)>,
 ) {
     for (key, node) in map {
-        prefix.push(key.clone());
+        prefix.push(key);
         if !node.methods.is_empty() {
-            out.push((prefix.clone(), node));
+            out.push((prefix.clone(), node.methods));
         }
-        collect_nodes(&node.resources, prefix, out);
+        collect_nodes(node.resources, prefix, out);
         prefix.pop();
     }
 }
@@ -313,12 +319,12 @@ fn build_resource(
     service: &str,
     sql_name: String,
     path: &[String],
-    node: &ResourceNode,
+    nodes: BTreeMap<String, MethodNode>,
 ) -> Resource {
     let resource_key = path.last().map(String::as_str).unwrap_or_default();
     let mut methods = Vec::new();
-    for (key, m) in &node.methods {
-        let method = build_method(doc, key, m, resource_key);
+    for (key, m) in nodes {
+        let method = build_method(doc, &key, m, resource_key);
         if method.is_list() {
             let mut twin = method.clone();
             twin.name = format!("_{}", method.name);
@@ -339,7 +345,7 @@ fn build_resource(
     }
 }
 
-fn build_method(doc: &Document, key: &str, m: &MethodNode, resource_key: &str) -> Method {
+fn build_method(doc: &Document, key: &str, m: MethodNode, resource_key: &str) -> Method {
     let http_method = m.http_method.clone().unwrap_or_else(|| "GET".into());
     let verb = SqlVerb::of(key, &http_method);
     let path = m.path.clone().unwrap_or_default();
@@ -397,7 +403,7 @@ fn build_method(doc: &Document, key: &str, m: &MethodNode, resource_key: &str) -
         path,
         flat_path: m.flat_path.clone(),
         params,
-        discovery_params: m.parameters.clone(),
+        discovery_params: Arc::new(m.parameters),
         request: m.request.as_ref().map(|r| r.reference.clone()),
         response,
         description: m.description.clone().unwrap_or_default(),
