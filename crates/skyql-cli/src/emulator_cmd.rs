@@ -1,0 +1,189 @@
+//! `skyql emulator`: runs the local Vertex AI CustomJob emulator (crate `skyql-emulator`)
+//! as a foreground server. The first line on stdout is the base URL, exactly
+//! `http://HOST:PORT`, so that scripts and tests can start it on port 0 and read where it
+//! listens; credential files are written before that line appears.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use skyql_emulator::{ClockMode, Config, Emulator};
+
+/// Options of `skyql emulator`.
+#[derive(clap::Args, Debug)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub addr: SocketAddr,
+    /// Write a service-account key file (token_uri pointing at the emulator) here.
+    #[arg(long, value_name = "FILE")]
+    pub credentials_out: Option<PathBuf>,
+    /// Write an authorized_user credentials file (refresh-token grant) here.
+    #[arg(long, value_name = "FILE")]
+    pub authorized_user_out: Option<PathBuf>,
+    /// Seed this many sample jobs in project demo-project (us-central1 and europe-west4).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed_jobs: usize,
+    /// Projects the credentials may use, comma-separated ids or numbers (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "P1,P2")]
+    pub projects: Vec<String>,
+    /// The job clock: real, or frozen (moves only with POST /emulator/clock:advance).
+    #[arg(long, default_value = "real", value_parser = ["real", "frozen"])]
+    pub clock: String,
+    /// Delay every response by this many milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Answer this fraction (0 to 1) of API requests with 429 or 503.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub fault_rate: f64,
+    /// Seed of the fault sequence (the same seed gives the same faults).
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub fault_seed: u64,
+    /// Keep jobs, operations and the signing key in this file across restarts.
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub token_lifetime_secs: u64,
+    /// An aiplatform v1 Discovery document to serve at /$discovery/rest (default: the
+    /// embedded snapshot).
+    #[arg(long, value_name = "FILE")]
+    pub discovery: Option<PathBuf>,
+    /// Delete operations start unfinished and report done on this many-th poll.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub operation_polls: u32,
+    /// Seconds a new job stays pending.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub pending_secs: u64,
+    /// Seconds a new job runs before it succeeds (or fails).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub running_secs: u64,
+}
+
+/// Runs the emulator until SIGINT or SIGTERM.
+pub fn run(args: EmulatorArgs, embedded_discovery: Option<String>) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        bail!(
+            "--fault-rate {} is out of range: give a fraction between 0 and 1",
+            args.fault_rate
+        );
+    }
+    let discovery =
+        match &args.discovery {
+            Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the Discovery document {}", path.display())
+            })?),
+            None => embedded_discovery,
+        };
+    let clock: ClockMode = args.clock.parse().map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve(args, clock, discovery));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another emulator running? Try --addr 127.0.0.1:0",
+                args.addr
+            )
+        })?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let base_url = format!("http://{local}");
+    let config = Config {
+        addr: local,
+        base_url: Some(base_url.clone()),
+        projects: args.projects.clone(),
+        clock,
+        seed_jobs: args.seed_jobs,
+        pending: Duration::from_secs(args.pending_secs),
+        running: Duration::from_secs(args.running_secs),
+        latency: Duration::from_millis(args.latency_ms),
+        fault_rate: args.fault_rate,
+        fault_seed: args.fault_seed,
+        state_file: args.state_file.clone(),
+        token_lifetime: Duration::from_secs(args.token_lifetime_secs.max(1)),
+        discovery,
+        operation_polls: args.operation_polls,
+        ..Config::default()
+    };
+    let emulator = Emulator::new(config)?;
+    emulator.flush().await;
+    if let Some(path) = &args.credentials_out {
+        write_secret(path, &emulator.service_account_key_json(&base_url))?;
+    }
+    if let Some(path) = &args.authorized_user_out {
+        write_secret(path, &emulator.authorized_user_json(&base_url))?;
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{base_url}").context("cannot write to stdout")?;
+        out.flush().context("cannot write to stdout")?;
+    }
+    eprintln!(
+        "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs); stop with Ctrl-C",
+        emulator.job_count()
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = emulator.clone();
+    let task = tokio::spawn(async move {
+        serving
+            .serve(listener, async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    shutdown_signal().await;
+    eprintln!("skyql emulator: stopping");
+    let _ = tx.send(());
+    match tokio::time::timeout(Duration::from_secs(5), task).await {
+        Ok(Ok(result)) => result?,
+        Ok(Err(e)) => bail!("the server task failed: {e}"),
+        Err(_) => emulator.flush().await,
+    }
+    Ok(())
+}
+
+/// Writes a credentials file readable by its owner only.
+fn write_secret(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
