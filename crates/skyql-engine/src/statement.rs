@@ -13,6 +13,8 @@ pub struct Statement {
     pub text: String,
     /// Its tokens, whitespace and comments left out.
     pub tokens: Vec<Token>,
+    /// Byte range of each token within `text`.
+    pub spans: Vec<std::ops::Range<usize>>,
     /// Words of `/*+ ... */` hint comments, upper-cased (e.g. `AWAIT`).
     pub hints: Vec<String>,
     /// 1-based line where the statement starts in the script.
@@ -58,10 +60,12 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
     let offsets = Offsets::new(sql);
     let mut out = Vec::new();
     let mut current: Vec<Token> = Vec::new();
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
     let mut hints = Vec::new();
     let mut start: Option<(usize, u64)> = None;
     let mut end = 0usize;
     let mut flush = |current: &mut Vec<Token>,
+                     spans: &mut Vec<std::ops::Range<usize>>,
                      hints: &mut Vec<String>,
                      start: &mut Option<(usize, u64)>,
                      end: usize| {
@@ -69,18 +73,20 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
             && !current.is_empty()
         {
             out.push(Statement {
-                text: sql[s..end.max(s)].trim().to_string(),
+                text: sql[s..end.max(s)].to_string(),
                 tokens: std::mem::take(current),
+                spans: spans.iter().map(|r| r.start - s..r.end - s).collect(),
                 hints: std::mem::take(hints),
                 line,
             });
         }
         current.clear();
+        spans.clear();
         hints.clear();
     };
     for t in tokens {
         match &t.token {
-            Token::SemiColon => flush(&mut current, &mut hints, &mut start, end),
+            Token::SemiColon => flush(&mut current, &mut spans, &mut hints, &mut start, end),
             Token::EOF => {}
             Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+') => {
                 hints.extend(c[1..].split_whitespace().map(|w| w.to_ascii_uppercase()));
@@ -90,12 +96,14 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
                 if start.is_none() {
                     start = Some((offsets.byte(t.span.start), t.span.start.line));
                 }
+                let begin = offsets.byte(t.span.start);
                 end = offsets.byte(t.span.end);
                 current.push(other.clone());
+                spans.push(begin..end);
             }
         }
     }
-    flush(&mut current, &mut hints, &mut start, end);
+    flush(&mut current, &mut spans, &mut hints, &mut start, end);
     Ok(out)
 }
 
@@ -111,6 +119,7 @@ mod tests {
         let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, ["SELECT 'a;b'", "SHOW PROVIDERS", "SELECT 'it''s'"]);
         assert_eq!(s[2].line, 3);
+        assert_eq!(&s[2].text[s[2].spans[1].clone()], "'it''s'");
     }
 
     #[test]

@@ -218,13 +218,22 @@ impl Service {
         method.request.as_deref().and_then(|r| self.schemas.get(r))
     }
 
-    /// The base URL for a location: a locational endpoint if the document
-    /// lists one, else `rootUrl`.
-    pub fn root_url_for(&self, location: Option<&str>) -> &str {
-        location
-            .and_then(|l| self.endpoints.iter().find(|e| e.location == l))
-            .map(|e| e.endpoint_url.as_str())
-            .unwrap_or(&self.root_url)
+    /// The root URL for requests about `location`: the document's locational
+    /// endpoint for it; for a regional service (one that lists endpoints) any
+    /// other location, `us` and `eu` included, gets `https://{location}-{host}/`;
+    /// `global`, no location, or a service without endpoints use `rootUrl`.
+    pub fn root_url_for(&self, location: Option<&str>) -> String {
+        let Some(loc) = location.filter(|l| !l.is_empty() && *l != "global") else {
+            return self.root_url.clone();
+        };
+        if let Some(e) = self.endpoints.iter().find(|e| e.location == loc) {
+            return e.endpoint_url.clone();
+        }
+        let valid = loc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        match self.root_url.strip_prefix("https://") {
+            Some(host) if !self.endpoints.is_empty() && valid => format!("https://{loc}-{host}"),
+            _ => self.root_url.clone(),
+        }
     }
 
     pub fn from_document(mut doc: Document, provider: &str) -> Service {
