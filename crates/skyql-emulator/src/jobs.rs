@@ -29,6 +29,34 @@ pub const CANCELLING_US: i64 = 2_000_000;
 /// The label that makes a job end `JOB_STATE_FAILED`.
 pub const FAIL_LABEL: (&str, &str) = ("emulator-outcome", "failed");
 
+/// JSON kept as compact text: a fraction of the memory of a `Value` tree (small maps
+/// cost hundreds of bytes each), parsed again only when written out. In the state file it
+/// is an ordinary JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompactJson(Box<str>);
+
+impl CompactJson {
+    pub fn new(v: &Value) -> Self {
+        Self(v.to_string().into_boxed_str())
+    }
+    /// The JSON value (the text was produced by serde_json, so it parses).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for CompactJson {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactJson {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        Value::deserialize(de).map(|v| Self::new(&v))
+    }
+}
+
 /// A stored CustomJob.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Job {
@@ -38,7 +66,7 @@ pub struct Job {
     /// Creation order, to break ties between jobs created at the same instant.
     pub seq: u64,
     pub display_name: String,
-    pub job_spec: Value,
+    pub job_spec: CompactJson,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,17 +297,14 @@ impl Serialize for JobJson<'_> {
             map.serialize_entry("displayName", &job.display_name)?;
         }
         if let Some(subs) = include("jobSpec") {
-            let needs_copy = !subs.is_empty()
-                || (self.opts.enum_int && schema::has_enum_values(JOB_SPEC, &job.job_spec));
-            if needs_copy {
-                let mut spec = prune(&job.job_spec, &subs);
-                if self.opts.enum_int {
-                    schema::enums_to_int(JOB_SPEC, &mut spec);
-                }
-                map.serialize_entry("jobSpec", &spec)?;
-            } else {
-                map.serialize_entry("jobSpec", &job.job_spec)?;
+            let mut spec = job.job_spec.value();
+            if !subs.is_empty() {
+                spec = prune(&spec, &subs);
             }
+            if self.opts.enum_int {
+                schema::enums_to_int(JOB_SPEC, &mut spec);
+            }
+            map.serialize_entry("jobSpec", &spec)?;
         }
         if include("state").is_some() {
             if self.opts.enum_int {
@@ -515,7 +540,7 @@ mod tests {
             location: "us-central1".into(),
             seq: 1,
             display_name: "j".into(),
-            job_spec: json!({}),
+            job_spec: CompactJson::new(&json!({})),
             labels: BTreeMap::new(),
             encryption_spec: None,
             create_us: 0,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::ids::{nineteen_digits, project_number, splitmix64};
-use crate::jobs::Job;
+use crate::jobs::{CompactJson, Job};
 
 /// The project seeded jobs live in.
 pub const SEED_PROJECT: &str = "demo-project";
@@ -106,10 +106,10 @@ pub fn seed_jobs(n: usize, start_us: i64, first_seq: u64) -> Vec<Job> {
                 location: LOCATIONS[i % 2].to_string(),
                 seq: first_seq + (n - i) as u64,
                 display_name: format!("{name}-{i:05}"),
-                job_spec: json!({
+                job_spec: CompactJson::new(&json!({
                     "workerPoolSpecs": [pool],
                     "baseOutputDirectory": {"outputUriPrefix": format!("gs://demo-project-artifacts/{name}/{i:05}")}
-                }),
+                })),
                 labels,
                 encryption_spec: None,
                 create_us,

@@ -840,7 +840,7 @@ async fn create_job(
             location: location.to_string(),
             seq,
             display_name: new.display_name,
-            job_spec: new.job_spec,
+            job_spec: jobs::CompactJson::new(&new.job_spec),
             labels: new.labels,
             encryption_spec: new.encryption_spec,
             create_us: now,
