@@ -469,30 +469,6 @@ fn enum_value_to_int(ty: &Ty, v: &mut Value) {
     }
 }
 
-/// Whether the schema has an enum anywhere below (so int encoding needs a copy).
-pub fn has_enum_values(fields: &'static [Field], value: &Value) -> bool {
-    let Value::Object(obj) = value else {
-        return false;
-    };
-    obj.iter().any(|(k, v)| {
-        fields
-            .iter()
-            .find(|f| f.name == k)
-            .is_some_and(|f| ty_has_enum(&f.ty, v))
-    })
-}
-
-fn ty_has_enum(ty: &Ty, v: &Value) -> bool {
-    match ty {
-        Ty::Enum(_) => true,
-        Ty::Msg(fields) => has_enum_values(fields, v),
-        Ty::Arr(inner) => v
-            .as_array()
-            .is_some_and(|items| items.iter().any(|i| ty_has_enum(inner, i))),
-        _ => false,
-    }
-}
-
 /// Checks a field-mask path (camel or snake segments) against the schema and returns it in
 /// camelCase segments.
 pub fn resolve_mask_path(fields: &'static [Field], path: &str) -> Option<Vec<String>> {
