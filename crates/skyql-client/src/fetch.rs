@@ -10,6 +10,7 @@ pub async fn fetch_bytes(url: &str, timeout: Duration) -> Result<Vec<u8>, Error>
         return Err(Error::BadUrl { url: url.into() });
     }
     let transport = |e: reqwest::Error| Error::Transport {
+        method: "GET".into(),
         url: url.into(),
         message: describe(&e),
     };
@@ -25,6 +26,7 @@ pub async fn fetch_bytes(url: &str, timeout: Duration) -> Result<Vec<u8>, Error>
         let text = String::from_utf8_lossy(&body);
         let snippet: String = text.chars().take(300).collect();
         return Err(Error::Status {
+            method: "GET".into(),
             url: url.into(),
             status: status.as_u16(),
             body: snippet.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -34,7 +36,7 @@ pub async fn fetch_bytes(url: &str, timeout: Duration) -> Result<Vec<u8>, Error>
 }
 
 /// reqwest's Display hides the cause ("error sending request"); walk the chain.
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
