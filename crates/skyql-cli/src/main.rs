@@ -4,6 +4,7 @@
 mod emulator_cmd;
 mod output;
 mod registry_cmd;
+mod remote;
 mod shell;
 
 use anyhow::{Context, Result};
@@ -59,7 +60,11 @@ enum Command {
     /// Run SQL statements and print their results.
     Exec(ExecArgs),
     /// An interactive SQL shell with history and multi-line input.
-    Shell,
+    Shell {
+        /// Run against an in-process emulator seeded with sample jobs.
+        #[arg(long)]
+        emulator: bool,
+    },
     /// Manage provider documents.
     Registry {
         #[command(subcommand)]
@@ -81,6 +86,10 @@ struct ExecArgs {
     /// Read SQL from this file (`-` for standard input).
     #[arg(long, short = 'i', conflicts_with = "query")]
     infile: Option<PathBuf>,
+    /// Run against an in-process emulator seeded with sample jobs in project
+    /// `demo-project` (us-central1 and europe-west4), instead of Google.
+    #[arg(long)]
+    emulator: bool,
 }
 
 fn main() {
@@ -96,7 +105,7 @@ fn run(cli: Cli) -> Result<()> {
     let global = cli.global;
     match cli.command {
         Command::Exec(args) => exec(&global, args),
-        Command::Shell => shell::run(&global, open_registry(&global)?),
+        Command::Shell { emulator } => shell::run(&global, open_registry(&global)?, emulator),
         Command::Registry { command } => {
             registry_cmd::run(&global, open_registry(&global)?, command)
         }
@@ -138,16 +147,32 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
             "nothing to run: give a query (skyql exec \"SHOW PROVIDERS\") or a file (-i FILE)"
         ),
     };
-    let mut engine = Engine::new(open_registry(global)?);
+    let statements = skyql_engine::split_statements(&sql)?;
+    let registry = open_registry(global)?;
+    // Only statements that may reach the cloud need a client and a runtime.
+    let needs_remote = args.emulator || statements.iter().any(|s| !skyql_engine::is_metadata(s));
+    let (connection, mut engine) = if needs_remote {
+        let (connection, remote) = remote::connect(global, args.emulator)?;
+        (Some(connection), Engine::with_remote(registry, remote))
+    } else {
+        (None, Engine::new(registry))
+    };
     let format = output::Format::resolve(global.output);
     let mut out = std::io::stdout().lock();
-    for stmt in skyql_engine::split_statements(&sql)? {
+    for stmt in statements {
         let table = engine.execute(&stmt)?;
         output::write(&mut out, &table, format)?;
+        if let Some(notice) = &table.notice {
+            out.flush()?;
+            eprintln!("{notice}");
+        }
     }
     out.flush()?;
     // Freeing a loaded service model costs milliseconds that a one-shot
     // command need not spend: the process ends here, the OS reclaims it all.
     std::mem::forget(engine);
+    if let Some(c) = connection {
+        c.runtime.shutdown_background();
+    }
     Ok(())
 }

@@ -102,14 +102,21 @@ impl Completer for SkyqlHelper {
     }
 }
 
-pub fn run(global: &Global, registry: Arc<Registry>) -> Result<()> {
+pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<()> {
     let mut rl: Editor<SkyqlHelper, rustyline::history::DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(SkyqlHelper {
         registry: registry.clone(),
     }));
     let history = crate::home(global).join("history");
     let _ = rl.load_history(&history);
-    let mut engine = Engine::new(registry);
+    let (_connection, remote) = crate::remote::connect(global, emulator)?;
+    if let Some(e) = &_connection.emulator {
+        println!(
+            "in-process emulator at {} with sample jobs in project demo-project",
+            e.base_url
+        );
+    }
+    let mut engine = Engine::with_remote(registry, remote);
     let format = Format::resolve(global.output);
     let mut buffer = String::new();
     println!(
@@ -140,7 +147,12 @@ pub fn run(global: &Global, registry: Arc<Registry>) -> Result<()> {
                     Ok(stmts) => {
                         for stmt in stmts {
                             match engine.execute(&stmt) {
-                                Ok(t) => output::write(&mut std::io::stdout().lock(), &t, format)?,
+                                Ok(t) => {
+                                    output::write(&mut std::io::stdout().lock(), &t, format)?;
+                                    if let Some(n) = &t.notice {
+                                        eprintln!("{n}");
+                                    }
+                                }
                                 Err(e) => eprintln!("error: {e}"),
                             }
                         }

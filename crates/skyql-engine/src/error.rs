@@ -21,6 +21,20 @@ pub enum Error {
         resource: String,
         verb: &'static str,
     },
+    #[error(transparent)]
+    Client(#[from] skyql_client::Error),
+    #[error("{0}")]
+    MissingParams(String),
+    #[error("{0}")]
+    Mutation(String),
+    #[error("{0}")]
+    Exec(String),
+    #[error("operation {name} failed: code {code}: {message}")]
+    Operation {
+        name: String,
+        code: i64,
+        message: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -1,33 +1,80 @@
 //! The engine: takes SQL text, answers metadata statements (SHOW, DESCRIBE)
-//! from the provider model, and runs everything else in an embedded SQLite.
-//! It also renders the generated reference page (`skyql docs`).
+//! from the provider model, runs EXEC directly, and runs everything else in
+//! an embedded SQLite where each cloud resource is a virtual table. It also
+//! renders the generated reference page (`skyql docs`).
 
 mod docs;
 mod error;
+mod exec;
 mod meta;
+mod plan;
+mod request;
+mod rewrite;
+mod shape;
 mod statement;
 mod table;
+mod value;
+mod vtab;
 
 pub use docs::{insert_template, reference_page};
 pub use error::Error;
 pub use statement::{Statement, split_statements};
 pub use table::{Cell, Table};
 
+use serde_json::Value;
+use skyql_client::Client;
+use skyql_provider::Service;
 use skyql_registry::Registry;
-use std::sync::Arc;
+use sqlparser::tokenizer::Token;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::runtime::Handle;
 
-/// Executes statements against a registry.
+/// What virtual-table callbacks report back to the statement that ran them.
+#[derive(Default)]
+pub(crate) struct StatementState {
+    /// The first error, in full (SQLite only carries its text).
+    pub error: Option<Error>,
+    /// Responses of INSERT, UPDATE and DELETE calls, in order.
+    pub responses: Vec<(Arc<Service>, Value)>,
+}
+
+/// Where API calls go: the client and the runtime that drives it.
+pub struct Remote {
+    pub client: Client,
+    pub rt: Handle,
+    /// How long `/*+ AWAIT */` waits for an operation.
+    pub await_timeout: Duration,
+}
+
+/// Executes statements against a registry (and, with a [`Remote`], the cloud).
 pub struct Engine {
     registry: Arc<Registry>,
+    remote: Option<Remote>,
     sqlite: Option<rusqlite::Connection>,
+    registered: HashSet<String>,
+    state: Arc<Mutex<StatementState>>,
 }
 
 impl Engine {
+    /// An engine for metadata statements and local SQL only.
     pub fn new(registry: Arc<Registry>) -> Engine {
         Engine {
             registry,
+            remote: None,
             sqlite: None,
+            registered: HashSet::new(),
+            state: Arc::new(Mutex::new(StatementState::default())),
         }
+    }
+
+    /// An engine that also reads and changes cloud resources. Must be used
+    /// from a thread that is not a worker of `remote.rt`.
+    pub fn with_remote(registry: Arc<Registry>, remote: Remote) -> Engine {
+        let mut e = Engine::new(registry);
+        e.remote = Some(remote);
+        e
     }
 
     pub fn registry(&self) -> &Registry {
@@ -46,19 +93,166 @@ impl Engine {
 
     /// Runs one statement.
     pub fn execute(&mut self, stmt: &Statement) -> Result<Table, Error> {
-        match meta::parse(stmt)? {
-            Some(m) => meta::run(&self.registry, &m),
-            None => self.run_sqlite(stmt),
+        if let Some(m) = meta::parse(stmt)? {
+            return meta::run(&self.registry, &m);
         }
+        if first_keyword(stmt).as_deref() == Some("EXEC") {
+            let call = exec::parse(stmt)?;
+            let remote = self.remote_or_err()?;
+            let remote = exec::Remote {
+                client: &remote.client,
+                rt: &remote.rt,
+                await_timeout: remote.await_timeout,
+            };
+            return exec::run(&self.registry, &remote, stmt, call);
+        }
+        self.run_sqlite(stmt)
     }
 
-    fn run_sqlite(&mut self, stmt: &Statement) -> Result<Table, Error> {
+    fn remote_or_err(&self) -> Result<&Remote, Error> {
+        self.remote.as_ref().ok_or_else(|| {
+            Error::Internal("this engine was built without an API client; statements on cloud resources need one".into())
+        })
+    }
+
+    fn conn(&mut self) -> Result<&rusqlite::Connection, Error> {
         if self.sqlite.is_none() {
             self.sqlite = Some(rusqlite::Connection::open_in_memory()?);
         }
-        let Some(conn) = self.sqlite.as_ref() else {
-            return Err(Error::Internal("no SQLite connection".into()));
-        };
-        table::query(conn, &stmt.text)
+        self.sqlite
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no SQLite connection".into()))
     }
+
+    fn register(&mut self, id: &str) -> Result<(), Error> {
+        if self.registered.contains(id) {
+            return Ok(());
+        }
+        let (svc, name) = self.registry.resolve(id)?;
+        let remote = self.remote_or_err()?;
+        let r = svc.resource(&name)?;
+        let ctx = Arc::new(vtab::TableCtx {
+            shape: shape::Shape::of(&svc, r),
+            svc: svc.clone(),
+            resource: name,
+            rt: remote.rt.clone(),
+            client: remote.client.clone(),
+            state: self.state.clone(),
+        });
+        const MODULE: rusqlite::vtab::Module<vtab::ResourceTab> =
+            rusqlite::vtab::Module::update_module();
+        self.conn()?.create_module(id, &MODULE, Some(ctx))?;
+        self.registered.insert(id.to_string());
+        Ok(())
+    }
+
+    fn run_sqlite(&mut self, stmt: &Statement) -> Result<Table, Error> {
+        let rewritten = rewrite::rewrite(stmt, &self.registry)?;
+        for id in &rewritten.resources {
+            self.register(id)?;
+        }
+        let verb = first_keyword(stmt);
+        let (sql, returning) = match verb.as_deref() {
+            Some("INSERT") | Some("REPLACE") => split_returning(&rewritten.sql),
+            _ => (rewritten.sql.clone(), None),
+        };
+        if let Ok(mut st) = self.state.lock() {
+            *st = StatementState::default();
+        }
+        let result = {
+            let conn = self.conn()?;
+            table::query(conn, &sql)
+        };
+        let (error, responses) = match self.state.lock() {
+            Ok(mut st) => (st.error.take(), std::mem::take(&mut st.responses)),
+            Err(_) => (None, Vec::new()),
+        };
+        let mut table = match (result, error) {
+            (Ok(t), _) => t,
+            (Err(_), Some(rich)) => return Err(rich),
+            (Err(e), None) => return Err(e),
+        };
+        if rewritten.resources.is_empty()
+            || !matches!(
+                verb.as_deref(),
+                Some("INSERT" | "REPLACE" | "UPDATE" | "DELETE")
+            )
+        {
+            return Ok(table);
+        }
+        // A mutation: wait for operations if asked, then report.
+        let awaited = if stmt.hints.iter().any(|h| h == "AWAIT") {
+            let remote = self.remote_or_err()?;
+            let remote = exec::Remote {
+                client: &remote.client,
+                rt: &remote.rt,
+                await_timeout: remote.await_timeout,
+            };
+            let mut out = Vec::with_capacity(responses.len());
+            for (svc, resp) in responses {
+                out.push(exec::await_operation(&svc, resp, &remote)?);
+            }
+            out
+        } else {
+            responses.into_iter().map(|(_, v)| v).collect()
+        };
+        let verb = verb.unwrap_or_default();
+        let count = awaited.len();
+        if let Some(cols) = returning {
+            table = returning_table(&awaited, &cols);
+        }
+        table.notice = Some(format!("{verb} {count}"));
+        Ok(table)
+    }
+}
+
+/// True for metadata statements (SHOW, DESCRIBE), which never need the network.
+pub fn is_metadata(stmt: &Statement) -> bool {
+    matches!(meta::parse(stmt), Ok(Some(_)))
+}
+
+/// The statement's first keyword, upper-cased.
+fn first_keyword(stmt: &Statement) -> Option<String> {
+    match stmt.tokens.first() {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+/// Splits `INSERT ... RETURNING a, b` into the INSERT and the column names.
+/// SQLite's own RETURNING cannot see what the API returned, so the engine
+/// answers it from the responses.
+fn split_returning(sql: &str) -> (String, Option<Vec<String>>) {
+    let Ok(stmts) = split_statements(sql) else {
+        return (sql.to_string(), None);
+    };
+    let Some(stmt) = stmts.first() else {
+        return (sql.to_string(), None);
+    };
+    let pos = stmt.tokens.iter().rposition(|t| {
+        matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("RETURNING"))
+    });
+    let Some(pos) = pos else {
+        return (sql.to_string(), None);
+    };
+    let cols: Vec<String> = stmt.tokens[pos + 1..]
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(w.value.clone()),
+            Token::Mul => Some("*".into()),
+            _ => None,
+        })
+        .collect();
+    (stmt.text[..stmt.spans[pos].start].to_string(), Some(cols))
+}
+
+fn returning_table(responses: &[Value], cols: &[String]) -> Table {
+    if cols.iter().any(|c| c == "*") {
+        return exec::object_table(responses);
+    }
+    let mut t = Table::new(cols.to_vec());
+    for r in responses {
+        t.push(cols.iter().map(|c| exec::cell_of(r.get(c))).collect());
+    }
+    t
 }

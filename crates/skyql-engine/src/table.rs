@@ -51,6 +51,8 @@ impl From<String> for Cell {
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// A status line for the user (`INSERT 1`), printed apart from the rows.
+    pub notice: Option<String>,
 }
 
 impl Table {
@@ -58,6 +60,7 @@ impl Table {
         Table {
             columns: columns.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
+            notice: None,
         }
     }
 

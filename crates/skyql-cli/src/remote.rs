@@ -1,0 +1,64 @@
+//! Connecting the engine to Google, or to an in-process emulator
+//! (`--emulator`): the async runtime, the API client, its credentials.
+
+use crate::Global;
+use anyhow::{Context, Result};
+use skyql_client::{AuthConfig, Client, ClientConfig};
+use skyql_engine::Remote;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+/// Sample jobs the in-process emulator starts with.
+pub const EMULATOR_SEED_JOBS: usize = 24;
+
+/// Keeps the runtime (and the emulator, if any) alive as long as the engine.
+pub struct Connection {
+    pub runtime: Runtime,
+    pub emulator: Option<skyql_emulator::Running>,
+}
+
+pub fn connect(global: &Global, emulator: bool) -> Result<(Connection, Remote)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut config = ClientConfig {
+        endpoint: global.endpoint.clone(),
+        concurrency: global.concurrency.max(1),
+        timeout: Duration::from_secs(global.timeout.max(1)),
+        dry_run: global.dry_run,
+        ..ClientConfig::default()
+    };
+    config.auth = match &global.auth {
+        Some(text) => AuthConfig::from_stackql_json(text)?,
+        None => AuthConfig::Default,
+    };
+    let running = if emulator {
+        let running = runtime
+            .block_on(skyql_emulator::spawn(skyql_emulator::Config {
+                seed_jobs: EMULATOR_SEED_JOBS,
+                discovery: Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
+                ..skyql_emulator::Config::default()
+            }))
+            .context("starting the in-process emulator")?;
+        config.endpoint = Some(running.base_url.clone());
+        config.auth = AuthConfig::ServiceAccountJson(running.key_json().to_string());
+        Some(running)
+    } else {
+        None
+    };
+    let client = Client::new(config)?;
+    let remote = Remote {
+        client,
+        rt: runtime.handle().clone(),
+        await_timeout: Duration::from_secs(global.timeout.max(1) * 10),
+    };
+    Ok((
+        Connection {
+            runtime,
+            emulator: running,
+        },
+        remote,
+    ))
+}

@@ -1,0 +1,312 @@
+//! `EXEC provider.service.resource.method @param='value', ... [@@json='{...}']`:
+//! runs any method directly, `_list` twins return raw response pages, and
+//! `/*+ AWAIT */` waits for a returned long-running operation.
+
+use crate::request;
+use crate::statement::Statement;
+use crate::{Cell, Error, Table};
+use serde_json::{Map, Value};
+use skyql_client::{ApiRequest, Client};
+use skyql_provider::Service;
+use skyql_registry::Registry;
+use sqlparser::tokenizer::Token;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
+
+pub struct ExecCall {
+    pub resource: String,
+    pub method: String,
+    pub args: BTreeMap<String, String>,
+    pub json: Option<String>,
+}
+
+fn syntax(stmt: &Statement, msg: impl Into<String>) -> Error {
+    Error::Syntax {
+        line: stmt.line,
+        column: 1,
+        message: msg.into(),
+    }
+}
+
+const EXEC_SHAPE: &str =
+    "EXEC google.<service>.<resource>.<method> @param='value', ... [, @@json='{...}']";
+
+/// Parses an EXEC statement (the caller saw the EXEC keyword).
+pub fn parse(stmt: &Statement) -> Result<ExecCall, Error> {
+    let t = &stmt.tokens;
+    let mut i = 1;
+    let mut parts = Vec::new();
+    while let Some(Token::Word(w)) = t.get(i) {
+        parts.push(w.value.clone());
+        i += 1;
+        if matches!(t.get(i), Some(Token::Period)) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if parts.len() != 4 {
+        return Err(syntax(stmt, format!("expected {EXEC_SHAPE}")));
+    }
+    let method = parts.pop().unwrap_or_default();
+    let mut call = ExecCall {
+        resource: parts.join("."),
+        method,
+        args: BTreeMap::new(),
+        json: None,
+    };
+    while i < t.len() {
+        let (json, name) = match (t.get(i), t.get(i + 1)) {
+            (Some(Token::AtSign), Some(Token::Word(w))) => (false, w.value.clone()),
+            (Some(Token::AtAt), Some(Token::Word(w))) => (true, w.value.clone()),
+            (Some(Token::Placeholder(p)), _) if p.starts_with('@') => {
+                i -= 1;
+                (p.starts_with("@@"), p.trim_start_matches('@').to_string())
+            }
+            _ => {
+                return Err(syntax(
+                    stmt,
+                    format!("expected @name='value' after the method, e.g. {EXEC_SHAPE}"),
+                ));
+            }
+        };
+        i += 2;
+        if !matches!(t.get(i), Some(Token::Eq)) {
+            return Err(syntax(stmt, format!("expected = after @{name}")));
+        }
+        i += 1;
+        let value = match t.get(i) {
+            Some(Token::SingleQuotedString(s)) | Some(Token::DoubleQuotedString(s)) => s.clone(),
+            Some(Token::Number(n, _)) => n.clone(),
+            Some(Token::Word(w)) => w.value.clone(),
+            Some(Token::Minus) => match t.get(i + 1) {
+                Some(Token::Number(n, _)) => {
+                    i += 1;
+                    format!("-{n}")
+                }
+                _ => return Err(syntax(stmt, format!("expected a value for @{name}"))),
+            },
+            _ => {
+                return Err(syntax(
+                    stmt,
+                    format!("expected a value for @{name}, e.g. @{name}='...'"),
+                ));
+            }
+        };
+        i += 1;
+        if json {
+            if !name.eq_ignore_ascii_case("json") {
+                return Err(syntax(
+                    stmt,
+                    format!("unknown @@{name}: only @@json='{{...}}' sets the request body"),
+                ));
+            }
+            call.json = Some(value);
+        } else {
+            call.args.insert(name, value);
+        }
+        if matches!(t.get(i), Some(Token::Comma)) {
+            i += 1;
+        }
+    }
+    Ok(call)
+}
+
+pub struct Remote<'a> {
+    pub client: &'a Client,
+    pub rt: &'a Handle,
+    pub await_timeout: Duration,
+}
+
+pub fn run(
+    registry: &Registry,
+    remote: &Remote<'_>,
+    stmt: &Statement,
+    call: ExecCall,
+) -> Result<Table, Error> {
+    let (svc, rname) = registry.resolve(&call.resource)?;
+    let r = svc.resource(&rname)?;
+    let m = r.method(&call.method)?;
+    for name in call.args.keys() {
+        if m.param(name).is_none() {
+            let names: Vec<&str> = m.params.iter().map(|p| p.name.as_str()).collect();
+            return Err(Error::Exec(format!(
+                "{}.{} has no parameter @{name}{}; its parameters: {}",
+                r.id,
+                m.name,
+                skyql_provider::closest(name, names.iter().copied())
+                    .map(|s| format!(" (did you mean @{s}?)"))
+                    .unwrap_or_default(),
+                names.join(", ")
+            )));
+        }
+    }
+    let missing: Vec<&str> = m
+        .required_params()
+        .into_iter()
+        .filter(|p| !call.args.contains_key(*p))
+        .collect();
+    if !missing.is_empty() {
+        let example: Vec<String> = m
+            .required_params()
+            .iter()
+            .map(|p| format!("@{p}='...'"))
+            .collect();
+        return Err(Error::MissingParams(format!(
+            "EXEC {}.{} needs {}: EXEC {}.{} {}",
+            r.id,
+            m.name,
+            missing.join(", "),
+            r.id,
+            m.name,
+            example.join(", ")
+        )));
+    }
+    let body = match &call.json {
+        Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
+            Error::Exec(format!("@@json is not valid JSON: {e}; give the request body as JSON text, e.g. @@json='{{\"key\": \"value\"}}'"))
+        })?),
+        None if svc.request_schema(m).is_some() => Some(Value::Object(Map::new())),
+        None => None,
+    };
+    if m.raw_pages {
+        return raw_pages(&svc, m, &call.args, remote);
+    }
+    let req = request::build(&svc, m, &call.args, body);
+    let resp = remote.rt.block_on(remote.client.send(req))?;
+    let resp = if stmt.hints.iter().any(|h| h == "AWAIT") {
+        await_operation(&svc, resp, remote)?
+    } else {
+        resp
+    };
+    let mut table = object_table(&[resp]);
+    if table.rows.is_empty() {
+        table.notice = Some(format!("EXEC {}.{}: done", r.id, m.name));
+    }
+    Ok(table)
+}
+
+/// Follows `nextPageToken` to the end, one row per page.
+fn raw_pages(
+    svc: &Service,
+    m: &skyql_provider::Method,
+    args: &BTreeMap<String, String>,
+    remote: &Remote<'_>,
+) -> Result<Table, Error> {
+    let mut pages = Vec::new();
+    let mut values = args.clone();
+    loop {
+        let req = request::build(svc, m, &values, None);
+        let page = remote.rt.block_on(remote.client.send(req))?;
+        let next = page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        pages.push(page);
+        match next {
+            Some(t) if values.get("pageToken") != Some(&t) => {
+                values.insert("pageToken".into(), t);
+            }
+            _ => break,
+        }
+    }
+    Ok(object_table(&pages))
+}
+
+/// Rows from JSON objects: one column per top-level key (first seen first).
+pub fn object_table(objects: &[Value]) -> Table {
+    let mut columns: Vec<String> = Vec::new();
+    for o in objects {
+        if let Value::Object(map) = o {
+            for k in map.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut table = Table::new(columns.clone());
+    for o in objects {
+        let Value::Object(map) = o else { continue };
+        if map.is_empty() {
+            continue;
+        }
+        table.push(columns.iter().map(|c| cell_of(map.get(c))).collect());
+    }
+    table
+}
+
+pub fn cell_of(v: Option<&Value>) -> Cell {
+    match v {
+        None | Some(Value::Null) => Cell::Null,
+        Some(Value::String(s)) => Cell::Text(s.clone()),
+        Some(Value::Bool(b)) => Cell::Integer(i64::from(*b)),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Cell::Integer(i),
+            None => Cell::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Some(other) => Cell::Text(other.to_string()),
+    }
+}
+
+/// True for a google.longrunning.Operation.
+pub fn is_operation(v: &Value) -> bool {
+    v.get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| n.contains("/operations/"))
+        && (v.get("done").is_some() || v.get("metadata").is_some())
+}
+
+/// Polls `GET v1/{name}` until the operation is done; its error becomes ours.
+pub fn await_operation(svc: &Service, op: Value, remote: &Remote<'_>) -> Result<Value, Error> {
+    if !is_operation(&op) {
+        return Ok(op);
+    }
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    let mut current = op;
+    loop {
+        let name = current
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if current.get("done").and_then(Value::as_bool) == Some(true) {
+            if let Some(err) = current.get("error") {
+                return Err(Error::Operation {
+                    name,
+                    code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
+                    message: err
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                });
+            }
+            return Ok(current);
+        }
+        if started.elapsed() > remote.await_timeout {
+            return Err(Error::Exec(format!(
+                "operation {name} is still running after {}s; check it with EXEC or try again later",
+                remote.await_timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 3 / 2).min(Duration::from_secs(5));
+        let location = name
+            .split('/')
+            .skip_while(|s| *s != "locations")
+            .nth(1)
+            .map(String::from);
+        let req = ApiRequest {
+            method: "GET".into(),
+            root_url: svc.root_url_for(location.as_deref()),
+            path: format!("{}{}/{name}", svc.service_path, svc.version),
+            query: Vec::new(),
+            body: None,
+        };
+        current = remote.rt.block_on(remote.client.send(req))?;
+    }
+}

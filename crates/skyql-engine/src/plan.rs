@@ -1,0 +1,139 @@
+//! Choosing the method a SELECT runs, from the constraints SQLite offers:
+//! the most specific SELECT method whose required parameters all have a
+//! usable `=` or `IN` constraint. The choice is encoded in `idx_str` and
+//! decoded again in `filter`.
+
+use crate::shape::Shape;
+use skyql_provider::{Resource, SqlVerb};
+
+/// One constraint as `best_index` sees it.
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub column: usize,
+    pub eq: bool,
+    pub usable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    /// Run `method` (index into `resource.methods`); `args[i]` is the
+    /// constraint feeding parameter `params[i]`.
+    Use {
+        method: usize,
+        params: Vec<String>,
+        args: Vec<usize>,
+    },
+    /// This join order cannot work (a required value comes from a table not
+    /// yet scanned): let SQLite try another.
+    Reject,
+    /// No order can work: the user must give these parameters.
+    Missing { message: String },
+}
+
+pub fn choose(r: &Resource, shape: &Shape, offered: &[Offered]) -> Choice {
+    let usable_eq = |name: &str| -> Option<usize> {
+        let col = shape.index(name)?;
+        offered
+            .iter()
+            .position(|o| o.column == col && o.eq && o.usable)
+    };
+    let any_eq = |name: &str| -> bool {
+        shape
+            .index(name)
+            .is_some_and(|col| offered.iter().any(|o| o.column == col && o.eq))
+    };
+    let mut selects: Vec<(usize, &skyql_provider::Method)> = r
+        .methods
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.verb == SqlVerb::Select)
+        .collect();
+    if selects.is_empty() {
+        return Choice::Missing {
+            message: format!(
+                "{} cannot be read with SELECT: it has no get or list method; `SHOW METHODS IN {}` lists what it has",
+                r.id, r.id
+            ),
+        };
+    }
+    // Most specific first: more required parameters, then `get` before others.
+    selects.sort_by_key(|(_, m)| {
+        (
+            std::cmp::Reverse(m.required_params().len()),
+            m.name != "get",
+        )
+    });
+    for (idx, m) in &selects {
+        let required = m.required_params();
+        if required.iter().all(|p| usable_eq(p).is_some()) {
+            let mut params = Vec::new();
+            let mut args = Vec::new();
+            for p in &m.params {
+                if let Some(c) = usable_eq(&p.name) {
+                    params.push(p.name.clone());
+                    args.push(c);
+                }
+            }
+            return Choice::Use {
+                method: *idx,
+                params,
+                args,
+            };
+        }
+    }
+    // Nothing runs now. If some method's required parameters are all
+    // constrained (some by columns of tables not yet scanned), another join
+    // order can work.
+    if selects
+        .iter()
+        .any(|(_, m)| m.required_params().iter().all(|p| any_eq(p)))
+    {
+        return Choice::Reject;
+    }
+    let (_, least) = selects
+        .iter()
+        .min_by_key(|(_, m)| m.required_params().len())
+        .copied()
+        .unwrap_or(selects[0]);
+    let required = least.required_params();
+    let missing: Vec<&str> = required.iter().copied().filter(|p| !any_eq(p)).collect();
+    let example: Vec<String> = required
+        .iter()
+        .map(|p| format!("{p} = '{}'", example_value(p)))
+        .collect();
+    Choice::Missing {
+        message: format!(
+            "{} needs {} in the WHERE clause (given by = or IN), e.g. WHERE {}",
+            r.id,
+            missing.join(", "),
+            example.join(" AND ")
+        ),
+    }
+}
+
+fn example_value(param: &str) -> &'static str {
+    match param {
+        "projectsId" | "project" => "my-project",
+        "locationsId" | "location" | "region" => "us-central1",
+        "zone" => "us-central1-a",
+        _ => "...",
+    }
+}
+
+/// `idx_str` for a choice: `method|param,param|limit`.
+pub fn encode(method: usize, params: &[String], has_limit: bool) -> String {
+    format!("{method}|{}|{}", params.join(","), u8::from(has_limit))
+}
+
+pub fn decode(s: &str) -> Option<(usize, Vec<String>, bool)> {
+    let mut parts = s.split('|');
+    let method = parts.next()?.parse().ok()?;
+    let params = parts.next()?;
+    let params = if params.is_empty() {
+        Vec::new()
+    } else {
+        params.split(',').map(String::from).collect()
+    };
+    let has_limit = parts.next()? == "1";
+    Some((method, params, has_limit))
+}

@@ -1,0 +1,131 @@
+//! Building API requests from a method and parameter values: path template
+//! expansion with percent-encoding, query parameters, the regional root.
+
+use skyql_client::ApiRequest;
+use skyql_provider::{Method, ParamLocation, Service};
+use std::collections::BTreeMap;
+
+/// Percent-encodes one path segment value (RFC 3986 unreserved kept).
+fn encode_segment(v: &str, reserved: bool) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (reserved
+                && matches!(
+                    b,
+                    b'/' | b':'
+                        | b'@'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                ));
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Expands `{name}` and `{+name}` in a path template.
+pub fn expand(template: &str, values: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let inner = &rest[start + 1..start + len];
+        let (reserved, name) = match inner.strip_prefix('+') {
+            Some(n) => (true, n),
+            None => (false, inner),
+        };
+        out.push_str(&encode_segment(
+            values.get(name).map(String::as_str).unwrap_or(""),
+            reserved,
+        ));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The location a request is about, for the regional root URL.
+pub fn location_of(values: &BTreeMap<String, String>) -> Option<&str> {
+    ["locationsId", "location", "region"]
+        .iter()
+        .find_map(|k| values.get(*k).map(String::as_str))
+}
+
+/// A request for `method` with these parameter values (and body).
+pub fn build(
+    svc: &Service,
+    method: &Method,
+    values: &BTreeMap<String, String>,
+    body: Option<serde_json::Value>,
+) -> ApiRequest {
+    let template = method.flat_path.as_deref().unwrap_or(&method.path);
+    let path = expand(template, values);
+    let path = format!("{}{}", svc.service_path, path);
+    let mut query = Vec::new();
+    for p in method
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Query)
+    {
+        if let Some(v) = values.get(&p.name) {
+            if p.repeated
+                && let Ok(serde_json::Value::Array(items)) =
+                    serde_json::from_str::<serde_json::Value>(v)
+            {
+                for it in items {
+                    query.push((
+                        p.name.clone(),
+                        it.as_str().map_or_else(|| it.to_string(), String::from),
+                    ));
+                }
+                continue;
+            }
+            query.push((p.name.clone(), v.clone()));
+        }
+    }
+    ApiRequest {
+        method: method.http_method.to_ascii_uppercase(),
+        root_url: svc.root_url_for(location_of(values)),
+        path,
+        query,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_simple_and_reserved_placeholders() {
+        let mut v = BTreeMap::new();
+        v.insert("projectsId".to_string(), "my proj/x".to_string());
+        v.insert("name".to_string(), "projects/p/locations/l".to_string());
+        assert_eq!(
+            expand("v1/projects/{projectsId}/jobs", &v),
+            "v1/projects/my%20proj%2Fx/jobs"
+        );
+        assert_eq!(
+            expand("v1/{+name}:cancel", &v),
+            "v1/projects/p/locations/l:cancel"
+        );
+    }
+}

@@ -1,0 +1,725 @@
+//! One generic SQLite virtual table serves every resource: the resource's
+//! model rides along as the module's aux data. SELECT runs a get or list
+//! method (IN lists fan out into concurrent requests; list pages stream
+//! lazily), INSERT runs the create method, DELETE the delete method per row.
+//!
+//! Callbacks run on the SQLite thread and block on async work through the
+//! runtime handle; they are never called from a runtime worker.
+
+use crate::plan::{self, Choice, Offered};
+use crate::request;
+use crate::shape::Shape;
+use crate::value::{json_to_sql, sql_to_body, sql_to_param};
+use crate::{Error, StatementState};
+use rusqlite::ffi;
+use rusqlite::vtab::{
+    Context, CreateVTab, Filters, IndexConstraintOp, IndexInfo, Inserts, UpdateVTab, Updates, VTab,
+    VTabConnection, VTabCursor, VTabKind,
+};
+use serde_json::{Map, Value};
+use skyql_client::Client;
+use skyql_provider::{Method, Resource, Service, SqlVerb};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ffi::{CStr, CString, c_int};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use tokio::runtime::Handle;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Everything a resource's table needs, shared by its cursors.
+pub struct TableCtx {
+    pub svc: Arc<Service>,
+    pub resource: String,
+    pub shape: Shape,
+    pub rt: Handle,
+    pub client: Client,
+    pub state: Arc<Mutex<StatementState>>,
+}
+
+impl TableCtx {
+    fn resource(&self) -> &Resource {
+        // The name was resolved when the table was registered.
+        self.svc
+            .resources
+            .iter()
+            .find(|r| r.name == self.resource)
+            .unwrap_or(&self.svc.resources[0])
+    }
+
+    /// Keeps the rich error for the engine and gives SQLite a short one.
+    fn fail(&self, e: Error) -> rusqlite::Error {
+        let msg = e.to_string();
+        if let Ok(mut st) = self.state.lock()
+            && st.error.is_none()
+        {
+            st.error = Some(e);
+        }
+        rusqlite::Error::ModuleError(msg)
+    }
+}
+
+type Params = BTreeMap<String, String>;
+
+#[repr(C)]
+pub struct ResourceTab {
+    base: ffi::sqlite3_vtab,
+    ctx: Arc<TableCtx>,
+    /// Parameters of rows whose rowid SQLite asked for (DELETE needs them).
+    rows: Arc<Mutex<HashMap<i64, Params>>>,
+}
+
+unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
+    type Aux = Arc<TableCtx>;
+    type Cursor = ResourceCursor<'vtab>;
+
+    fn connect(
+        _db: &mut VTabConnection,
+        aux: Option<&Arc<TableCtx>>,
+        _module_name: &[u8],
+        _database_name: &[u8],
+        _table_name: &[u8],
+        _args: &[&[u8]],
+    ) -> rusqlite::Result<(Cow<'static, CStr>, Self)> {
+        let ctx = aux.cloned().ok_or_else(|| {
+            rusqlite::Error::ModuleError("resource table without its model".into())
+        })?;
+        let decl = CString::new(ctx.shape.declaration())
+            .map_err(|_| rusqlite::Error::ModuleError("column name with a NUL byte".into()))?;
+        Ok((
+            Cow::Owned(decl),
+            ResourceTab {
+                base: ffi::sqlite3_vtab::default(),
+                ctx,
+                rows: Arc::new(Mutex::new(HashMap::new())),
+            },
+        ))
+    }
+
+    fn best_index(&self, info: &mut IndexInfo) -> rusqlite::Result<bool> {
+        let mut offered = Vec::new();
+        let mut limit: Option<usize> = None;
+        for (i, c) in info.constraints().enumerate() {
+            let op = c.operator();
+            if op == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_LIMIT && c.is_usable() {
+                limit = Some(i);
+            }
+            offered.push(Offered {
+                column: usize::try_from(c.column()).unwrap_or(usize::MAX),
+                eq: op == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ,
+                usable: c.is_usable(),
+            });
+        }
+        let r = self.ctx.resource();
+        match plan::choose(r, &self.ctx.shape, &offered) {
+            Choice::Use {
+                method,
+                params,
+                args,
+            } => {
+                let mut flags = Vec::with_capacity(args.len());
+                for (n, &c) in args.iter().enumerate() {
+                    let is_in = info.is_in_constraint(c).unwrap_or(false);
+                    if is_in {
+                        info.set_in_constraint(c, true)?;
+                    }
+                    flags.push(if is_in {
+                        format!("{}+", params[n])
+                    } else {
+                        params[n].clone()
+                    });
+                    let mut usage = info.constraint_usage(c);
+                    usage.set_argv_index(c_int::try_from(n + 1).unwrap_or(c_int::MAX));
+                }
+                if let Some(l) = limit {
+                    info.constraint_usage(l)
+                        .set_argv_index(c_int::try_from(args.len() + 1).unwrap_or(c_int::MAX));
+                }
+                info.set_idx_num(c_int::try_from(method).unwrap_or(0));
+                info.set_idx_str(&plan::encode(method, &flags, limit.is_some()));
+                let is_get = r.methods.get(method).is_some_and(|m| !m.is_list());
+                info.set_estimated_cost(
+                    if is_get { 10.0 } else { 1000.0 } / (1 + args.len()) as f64,
+                );
+                info.set_estimated_rows(if is_get { 1 } else { 1000 });
+                Ok(true)
+            }
+            Choice::Reject => Ok(false),
+            Choice::Missing { message } => Err(self.ctx.fail(Error::MissingParams(message))),
+        }
+    }
+
+    fn open(&'vtab mut self) -> rusqlite::Result<ResourceCursor<'vtab>> {
+        Ok(ResourceCursor {
+            base: ffi::sqlite3_vtab_cursor::default(),
+            ctx: self.ctx.clone(),
+            rows: self.rows.clone(),
+            stream: None,
+            current: None,
+            rowid: 0,
+            phantom: PhantomData,
+        })
+    }
+}
+
+impl CreateVTab<'_> for ResourceTab {
+    const KIND: VTabKind = VTabKind::Eponymous;
+}
+
+impl UpdateVTab<'_> for ResourceTab {
+    fn delete(&mut self, rowid: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
+        let id = rowid.as_i64().unwrap_or(-1);
+        let params = self
+            .rows
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned())
+            .unwrap_or_default();
+        let ctx = self.ctx.clone();
+        let r = ctx.resource();
+        let m = r.methods_for(SqlVerb::Delete).next().ok_or_else(|| {
+            ctx.fail(Error::NoVerb {
+                resource: r.id.clone(),
+                verb: "DELETE",
+            })
+        })?;
+        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
+        let req = request::build(&ctx.svc, m, &params, None);
+        let resp = ctx
+            .rt
+            .block_on(ctx.client.send(req))
+            .map_err(|e| ctx.fail(e.into()))?;
+        record_mutation(&ctx, resp);
+        Ok(())
+    }
+
+    fn insert(&mut self, args: &Inserts<'_>) -> rusqlite::Result<i64> {
+        let ctx = self.ctx.clone();
+        let r = ctx.resource();
+        let m = r.methods_for(SqlVerb::Insert).next().ok_or_else(|| {
+            ctx.fail(Error::NoVerb {
+                resource: r.id.clone(),
+                verb: "INSERT",
+            })
+        })?;
+        // args: [old rowid, new rowid, column 0, column 1, ...]
+        let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
+        let (params, body) =
+            params_and_body(&ctx, m, &values, |_| true).map_err(|e| ctx.fail(e))?;
+        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
+        let req = request::build(&ctx.svc, m, &params, Some(Value::Object(body)));
+        let resp = ctx
+            .rt
+            .block_on(ctx.client.send(req))
+            .map_err(|e| ctx.fail(e.into()))?;
+        let rowid = record_mutation(&ctx, resp);
+        Ok(rowid)
+    }
+
+    fn update(&mut self, args: &Updates<'_>) -> rusqlite::Result<()> {
+        let ctx = self.ctx.clone();
+        let r = ctx.resource();
+        let m = r
+            .methods_for(SqlVerb::Update)
+            .next()
+            .or_else(|| r.methods_for(SqlVerb::Replace).next())
+            .ok_or_else(|| {
+                ctx.fail(Error::NoVerb {
+                    resource: r.id.clone(),
+                    verb: "UPDATE",
+                })
+            })?;
+        let id = args.get::<i64>(0).unwrap_or(-1);
+        let mut params = self
+            .rows
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned())
+            .unwrap_or_default();
+        let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
+        let (set_params, body) = params_and_body(&ctx, m, &values, |i| !args.no_change(i + 2))
+            .map_err(|e| ctx.fail(e))?;
+        params.extend(set_params);
+        if body.is_empty() {
+            return Err(ctx.fail(Error::Mutation(format!(
+                "UPDATE {} changes no request field: SET data__<field> = ... (or a field column)",
+                r.id
+            ))));
+        }
+        if m.param("updateMask").is_some() && !params.contains_key("updateMask") {
+            params.insert(
+                "updateMask".into(),
+                body.keys().cloned().collect::<Vec<_>>().join(","),
+            );
+        }
+        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
+        let req = request::build(&ctx.svc, m, &params, Some(Value::Object(body)));
+        let resp = ctx
+            .rt
+            .block_on(ctx.client.send(req))
+            .map_err(|e| ctx.fail(e.into()))?;
+        record_mutation(&ctx, resp);
+        Ok(())
+    }
+}
+
+/// Notes a mutation's response (for RETURNING and AWAIT); returns a rowid.
+fn record_mutation(ctx: &TableCtx, resp: Value) -> i64 {
+    match ctx.state.lock() {
+        Ok(mut st) => {
+            st.responses.push((ctx.svc.clone(), resp));
+            i64::try_from(st.responses.len()).unwrap_or(i64::MAX)
+        }
+        Err(_) => 0,
+    }
+}
+
+fn check_required(r: &Resource, m: &Method, params: &Params) -> Result<(), Error> {
+    let missing: Vec<&str> = m
+        .required_params()
+        .into_iter()
+        .filter(|p| !params.contains_key(*p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::MissingParams(format!(
+        "{} ({} {}) needs {}",
+        r.id,
+        m.verb,
+        m.name,
+        missing.join(", ")
+    )))
+}
+
+/// Splits a row of column values into URL parameters and a request body.
+fn params_and_body(
+    ctx: &TableCtx,
+    m: &Method,
+    values: &[rusqlite::types::ValueRef<'_>],
+    changed: impl Fn(usize) -> bool,
+) -> Result<(Params, Map<String, Value>), Error> {
+    let mut params = Params::new();
+    let mut body = Map::new();
+    let mut from_data: Vec<String> = Vec::new();
+    for (i, col) in ctx.shape.columns.iter().enumerate() {
+        let Some(v) = values.get(i).copied() else {
+            continue;
+        };
+        if !changed(i) {
+            continue;
+        }
+        if col.param && m.param(&col.name).is_some() {
+            if let Some(p) = sql_to_param(v) {
+                params.insert(col.name.clone(), p);
+            }
+            continue;
+        }
+        let Some(field) = &col.body_field else {
+            continue;
+        };
+        let explicit = col.name.starts_with("data__");
+        if !explicit && from_data.contains(field) {
+            continue;
+        }
+        let ty = ctx
+            .svc
+            .request_schema(m)
+            .and_then(|s| s.properties.get(field))
+            .map(|p| match (&p.ty, &p.reference) {
+                (Some(t), _) => t.clone(),
+                (None, Some(_)) => "object".into(),
+                _ => "string".into(),
+            })
+            .unwrap_or_else(|| "string".into());
+        if let Some(value) = sql_to_body(v, &ty, &col.name).map_err(Error::Mutation)? {
+            body.insert(field.clone(), value);
+            if explicit {
+                from_data.push(field.clone());
+            }
+        }
+    }
+    Ok((params, body))
+}
+
+/// One row: the item as the API returned it, and the parameters it was read with.
+struct Row {
+    item: Map<String, Value>,
+    params: Arc<Params>,
+    derived: Params,
+}
+
+enum Source {
+    Ready(Vec<Row>),
+    Pages {
+        rx: mpsc::Receiver<Result<Vec<Value>, skyql_client::Error>>,
+        demand: Arc<Semaphore>,
+        params: Arc<Params>,
+        lazy: bool,
+    },
+}
+
+struct Stream {
+    sources: VecDeque<Source>,
+    buffer: VecDeque<Row>,
+    /// Rows left in the current page before the next page is asked for.
+    until_prefetch: Option<usize>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+#[repr(C)]
+pub struct ResourceCursor<'vtab> {
+    base: ffi::sqlite3_vtab_cursor,
+    ctx: Arc<TableCtx>,
+    rows: Arc<Mutex<HashMap<i64, Params>>>,
+    stream: Option<Stream>,
+    current: Option<Row>,
+    rowid: i64,
+    phantom: PhantomData<&'vtab ResourceTab>,
+}
+
+/// Every combination of the parameter values (IN lists multiply).
+fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
+    let mut out = vec![Params::new()];
+    for (name, values) in lists {
+        let mut next = Vec::with_capacity(out.len() * values.len());
+        for combo in &out {
+            for v in values {
+                let mut c = combo.clone();
+                c.insert(name.clone(), v.clone());
+                next.push(c);
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// Recovers path parameters from a resource name, using the get method's
+/// flat path: `projects/1/locations/l/customJobs/7` → customJobsId = 7, ...
+fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
+    let mut out = Params::new();
+    let Some(name) = item.get("name").and_then(Value::as_str) else {
+        return out;
+    };
+    let Some(template) = r
+        .methods
+        .iter()
+        .find(|m| m.name == "get")
+        .and_then(|m| m.flat_path.as_deref())
+    else {
+        return out;
+    };
+    let tsegs: Vec<&str> = template.split('/').collect();
+    let nsegs: Vec<&str> = name.split('/').collect();
+    // The template has a version prefix (`v1/`) the name lacks: align from the end.
+    if nsegs.len() > tsegs.len() {
+        return out;
+    }
+    let offset = tsegs.len() - nsegs.len();
+    for (t, n) in tsegs[offset..].iter().zip(&nsegs) {
+        if let Some(p) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            out.insert(p.to_string(), (*n).to_string());
+        } else if t != n {
+            return Params::new();
+        }
+    }
+    out
+}
+
+async fn fetch_pages(
+    client: Client,
+    svc: Arc<Service>,
+    method: Method,
+    params: Arc<Params>,
+    tx: mpsc::Sender<Result<Vec<Value>, skyql_client::Error>>,
+    demand: Arc<Semaphore>,
+    lazy: bool,
+) {
+    let items_key = method.items_key.clone().unwrap_or_default();
+    let mut token: Option<String> = params.get("pageToken").cloned();
+    loop {
+        let mut values = (*params).clone();
+        if let Some(t) = &token {
+            values.insert("pageToken".into(), t.clone());
+        }
+        let req = request::build(&svc, &method, &values, None);
+        let page = match client.send(req).await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let next = page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        let items = match page.get(&items_key) {
+            Some(Value::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        };
+        if tx.send(Ok(items)).await.is_err() {
+            return;
+        }
+        match next {
+            Some(t) if Some(&t) != token.as_ref() => token = Some(t),
+            _ => return,
+        }
+        if lazy {
+            match demand.acquire().await {
+                Ok(p) => p.forget(),
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl ResourceCursor<'_> {
+    fn start(
+        &mut self,
+        method_idx: usize,
+        args: Vec<(String, Vec<String>)>,
+        has_limit: bool,
+    ) -> Result<(), Error> {
+        let ctx = self.ctx.clone();
+        let r = ctx.resource();
+        let m = r
+            .methods
+            .get(method_idx)
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("method {method_idx} of {}", r.id)))?;
+        let combos = combinations(&args);
+        let mut stream = Stream {
+            sources: VecDeque::new(),
+            buffer: VecDeque::new(),
+            until_prefetch: None,
+            tasks: Vec::new(),
+        };
+        if m.is_list() {
+            let _guard = ctx.rt.enter();
+            for combo in combos {
+                let params = Arc::new(combo);
+                let (tx, rx) = mpsc::channel(1);
+                let demand = Arc::new(Semaphore::new(0));
+                stream.tasks.push(ctx.rt.spawn(fetch_pages(
+                    ctx.client.clone(),
+                    ctx.svc.clone(),
+                    m.clone(),
+                    params.clone(),
+                    tx,
+                    demand.clone(),
+                    has_limit,
+                )));
+                stream.sources.push_back(Source::Pages {
+                    rx,
+                    demand,
+                    params,
+                    lazy: has_limit,
+                });
+            }
+        } else {
+            // Single-object reads: all at once, concurrently; a 404 is no row.
+            let futures: Vec<_> = combos
+                .into_iter()
+                .map(|combo| {
+                    let req = request::build(&ctx.svc, &m, &combo, None);
+                    let client = ctx.client.clone();
+                    ctx.rt.spawn(async move { (combo, client.send(req).await) })
+                })
+                .collect();
+            let results = ctx.rt.block_on(async {
+                let mut out = Vec::with_capacity(futures.len());
+                for f in futures {
+                    out.push(f.await);
+                }
+                out
+            });
+            let mut rows = Vec::new();
+            for res in results {
+                let (combo, resp) = res.map_err(|e| Error::Internal(e.to_string()))?;
+                match resp {
+                    Ok(Value::Object(item)) => rows.push(Row {
+                        derived: derive_params(r, &item),
+                        item,
+                        params: Arc::new(combo),
+                    }),
+                    Ok(_) => {}
+                    Err(e) if http_status(&e) == Some(404) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            stream.sources.push_back(Source::Ready(rows));
+        }
+        self.stream = Some(stream);
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<(), Error> {
+        let ctx = self.ctx.clone();
+        let Some(stream) = self.stream.as_mut() else {
+            self.current = None;
+            return Ok(());
+        };
+        loop {
+            if let Some(row) = stream.buffer.pop_front() {
+                if let Some(n) = stream.until_prefetch.as_mut() {
+                    if *n == 0 {
+                        if let Some(Source::Pages {
+                            demand, lazy: true, ..
+                        }) = stream.sources.front()
+                        {
+                            demand.add_permits(1);
+                        }
+                        stream.until_prefetch = None;
+                    } else {
+                        *n -= 1;
+                    }
+                }
+                self.current = Some(row);
+                self.rowid += 1;
+                return Ok(());
+            }
+            let Some(source) = stream.sources.front_mut() else {
+                self.current = None;
+                return Ok(());
+            };
+            match source {
+                Source::Ready(rows) => {
+                    stream.buffer.extend(rows.drain(..));
+                    stream.sources.pop_front();
+                }
+                Source::Pages { rx, params, .. } => match rx.blocking_recv() {
+                    None => {
+                        stream.sources.pop_front();
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    Some(Ok(items)) => {
+                        let r = ctx.resource();
+                        let n = items.len();
+                        for it in items {
+                            if let Value::Object(item) = it {
+                                stream.buffer.push_back(Row {
+                                    derived: derive_params(r, &item),
+                                    item,
+                                    params: params.clone(),
+                                });
+                            }
+                        }
+                        // Ask for the next page once half of this one is read.
+                        stream.until_prefetch = Some(n / 2);
+                    }
+                },
+            }
+        }
+    }
+}
+
+unsafe impl VTabCursor for ResourceCursor<'_> {
+    fn filter(
+        &mut self,
+        _idx_num: c_int,
+        idx_str: Option<&str>,
+        args: &Filters<'_>,
+    ) -> rusqlite::Result<()> {
+        let ctx = self.ctx.clone();
+        let (method, params, has_limit) = idx_str
+            .and_then(plan::decode)
+            .ok_or_else(|| ctx.fail(Error::Internal("bad query plan".into())))?;
+        let mut lists = Vec::with_capacity(params.len());
+        for (i, p) in params.iter().enumerate() {
+            let (name, is_in) = match p.strip_suffix('+') {
+                Some(n) => (n.to_string(), true),
+                None => (p.clone(), false),
+            };
+            let mut values = Vec::new();
+            if is_in {
+                use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
+                let mut it = args.in_values(i)?;
+                while let Some(v) = it.next()? {
+                    if let Some(s) = sql_to_param(v.into()) {
+                        if !values.contains(&s) {
+                            values.push(s);
+                        }
+                    }
+                }
+            } else if let Some(s) = args.iter().nth(i).and_then(sql_to_param) {
+                values.push(s);
+            }
+            lists.push((name, values));
+        }
+        self.rowid = 0;
+        self.current = None;
+        self.stream = None;
+        self.start(method, lists, has_limit)
+            .map_err(|e| ctx.fail(e))?;
+        self.advance().map_err(|e| ctx.fail(e))
+    }
+
+    fn next(&mut self) -> rusqlite::Result<()> {
+        let ctx = self.ctx.clone();
+        self.advance().map_err(|e| ctx.fail(e))
+    }
+
+    fn eof(&self) -> bool {
+        self.current.is_none()
+    }
+
+    fn column(&self, out: &mut Context, i: c_int) -> rusqlite::Result<()> {
+        let Some(row) = &self.current else {
+            return out.set_result(&rusqlite::types::Null);
+        };
+        let Some(col) = usize::try_from(i)
+            .ok()
+            .and_then(|i| self.ctx.shape.columns.get(i))
+        else {
+            return out.set_result(&rusqlite::types::Null);
+        };
+        if col.response
+            && let Some(v) = row.item.get(&col.name)
+        {
+            return out.set_result(&json_to_sql(Some(v)));
+        }
+        if col.param {
+            if let Some(v) = row
+                .params
+                .get(&col.name)
+                .or_else(|| row.derived.get(&col.name))
+            {
+                return out.set_result(v);
+            }
+        }
+        out.set_result(&rusqlite::types::Null)
+    }
+
+    fn rowid(&self) -> rusqlite::Result<i64> {
+        if let Some(row) = &self.current
+            && let Ok(mut rows) = self.rows.lock()
+        {
+            let mut params = row.derived.clone();
+            params.extend(row.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+            // Paging parameters of the read are not the row's.
+            params.remove("pageToken");
+            rows.insert(self.rowid, params);
+        }
+        Ok(self.rowid)
+    }
+}
+
+fn http_status(e: &skyql_client::Error) -> Option<u16> {
+    match e {
+        skyql_client::Error::Api { status, .. } | skyql_client::Error::Status { status, .. } => {
+            Some(*status)
+        }
+        _ => None,
+    }
+}
