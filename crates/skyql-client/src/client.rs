@@ -2,11 +2,23 @@
 //! endpoint override, retries and the mapping of answers to values or errors.
 
 use crate::Error;
-use crate::auth::Auth;
+use crate::auth::{Auth, EnvFn, process_env};
 use crate::config::ClientConfig;
+use crate::fetch::describe;
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// First retry waits about this long; each next one twice as long.
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// No computed wait is longer.
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// A server's Retry-After is honoured up to this long.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+/// How much of a body goes into an error message.
+const SNIPPET_CHARS: usize = 200;
 
 /// One API request, already expanded by the engine.
 #[derive(Debug, Clone)]
@@ -38,12 +50,39 @@ struct Inner {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        Self::build(config, process_env())
+    }
+
+    /// [`Client::new`] reading environment variables (`GOOGLE_CREDENTIALS`,
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, `HOME`, `CLOUDSDK_CONFIG`,
+    /// `GCE_METADATA_HOST`, `PATH` for gcloud) through `env` instead of the
+    /// process environment: for tests and embedders.
+    pub fn with_env(
+        config: ClientConfig,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Client, Error> {
+        Self::build(config, Arc::new(env))
+    }
+
+    fn build(config: ClientConfig, env: EnvFn) -> Result<Client, Error> {
+        if let Some(endpoint) = &config.endpoint {
+            let ok = url::Url::parse(endpoint)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+            if !ok {
+                return Err(Error::Config(format!(
+                    "--endpoint `{endpoint}` is not an http(s) URL; expected e.g. http://127.0.0.1:8089"
+                )));
+            }
+        }
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        let auth = Auth::new(config.auth.clone(), http.clone());
+        let auth = Auth::new(config.auth.clone(), http.clone(), env);
         Ok(Client {
             inner: Arc::new(Inner {
                 permits: Semaphore::new(config.concurrency.max(1)),
@@ -54,24 +93,354 @@ impl Client {
         })
     }
 
-    /// Sends one API request; retries 429/503/502/504 and connection errors
-    /// with backoff (honouring Retry-After), refreshes the token once on 401.
-    /// Holds a concurrency permit while in flight.
-    pub async fn send(&self, req: ApiRequest) -> Result<Value, Error> {
-        let _ = (&self.inner.http, &self.inner.permits, &self.inner.auth, req);
-        Err(Error::Config("not implemented yet".into()))
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
     }
 
-    /// The URL a request would go to (endpoint override applied).
+    /// Sends one API request; retries 429/503 (any method), 502/504 and
+    /// transport errors (idempotent methods; connection failures for any),
+    /// with exponential backoff and jitter, honouring Retry-After; refreshes
+    /// the token once on 401. Holds a concurrency permit while in flight
+    /// (including its backoff waits). An empty 2xx body is `{}`.
+    pub async fn send(&self, req: ApiRequest) -> Result<Value, Error> {
+        let inner = &self.inner;
+        let method_name = req.method.trim().to_ascii_uppercase();
+        let url = self.url_for(&req);
+        if inner.config.dry_run {
+            let mut line = format!("[dry-run] {method_name} {url}");
+            if let Some(body) = &req.body {
+                line.push('\n');
+                line.push_str(&body.to_string());
+            }
+            eprintln!("{line}");
+            return Ok(Value::Null);
+        }
+        let method = reqwest::Method::from_bytes(method_name.as_bytes())
+            .map_err(|_| Error::Config(format!("`{}` is not an HTTP method", req.method)))?;
+        let idempotent = matches!(
+            method_name.as_str(),
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
+        );
+        let body = match &req.body {
+            Some(b) => Some(
+                serde_json::to_vec(b)
+                    .map_err(|e| Error::Config(format!("{method_name} {url}: body: {e}")))?,
+            ),
+            None => None,
+        };
+        let _permit = inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Config("the client is shutting down".into()))?;
+        let mut attempt: u32 = 0;
+        let mut refreshed = false;
+        loop {
+            let token = inner.auth.token().await?;
+            let mut rb = inner.http.request(method.clone(), &url);
+            if let Some(t) = &token {
+                rb = rb.bearer_auth(t);
+            }
+            if let Some(b) = &body {
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let transport = |e: &reqwest::Error| Error::Transport {
+                method: method_name.clone(),
+                url: url.clone(),
+                message: describe(e),
+            };
+            let resp = match rb.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    // A refused connection never reached the server: safe to
+                    // repeat whatever the method.
+                    let retry =
+                        e.is_connect() || (idempotent && (e.is_timeout() || e.is_request()));
+                    if retry && attempt < inner.config.max_retries {
+                        tokio::time::sleep(backoff(attempt, None)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(transport(&e));
+                }
+            };
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bytes = match resp.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    if idempotent && attempt < inner.config.max_retries {
+                        tokio::time::sleep(backoff(attempt, None)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(Error::Transport {
+                        method: method_name.clone(),
+                        url: url.clone(),
+                        message: format!(
+                            "HTTP {status}, but reading the body failed: {}",
+                            describe(&e)
+                        ),
+                    });
+                }
+            };
+            if (200..300).contains(&status) {
+                return parse_success(&method_name, &url, status, &bytes);
+            }
+            if status == 401
+                && !refreshed
+                && inner.auth.refreshable()
+                && let Some(t) = &token
+            {
+                inner.auth.invalidate(t).await;
+                refreshed = true;
+                continue;
+            }
+            let retryable =
+                matches!(status, 429 | 503) || (idempotent && matches!(status, 502 | 504));
+            if retryable && attempt < inner.config.max_retries {
+                tokio::time::sleep(backoff(attempt, retry_after)).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(error_from_response(&method_name, &url, status, &bytes));
+        }
+    }
+
+    /// The URL a request would go to (endpoint override applied), with its
+    /// query string: for messages and dry-run.
     pub fn url_for(&self, req: &ApiRequest) -> String {
         let root = match &self.inner.config.endpoint {
             Some(e) => e.as_str(),
             None => req.root_url.as_str(),
         };
-        format!(
+        let mut url = format!(
             "{}/{}",
             root.trim_end_matches('/'),
             req.path.trim_start_matches('/')
-        )
+        );
+        if !req.query.is_empty() {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &req.query {
+                ser.append_pair(k, v);
+            }
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&ser.finish());
+        }
+        url
+    }
+}
+
+/// The wait before retry number `attempt` (0-based): exponential with jitter
+/// (between half and all of the step), or the server's Retry-After if longer.
+pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let step = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_CAP);
+    let half = step / 2;
+    let jitter = half.mul_f64(random_unit());
+    let computed = half + jitter;
+    match retry_after {
+        Some(ra) => ra.min(RETRY_AFTER_CAP).max(computed),
+        None => computed,
+    }
+}
+
+/// A number in [0, 1) good enough for jitter (no cryptographic needs).
+fn random_unit() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(nanos);
+    // splitmix64
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A 2xx body: JSON, or `{}` when empty.
+fn parse_success(method: &str, url: &str, status: u16, body: &[u8]) -> Result<Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body).map_err(|e| Error::InvalidJson {
+        method: method.into(),
+        url: url.into(),
+        status,
+        message: e.to_string(),
+        body: snippet(body),
+    })
+}
+
+/// A non-2xx answer as an error: Google's error JSON when it is one, else the
+/// status and the start of the body.
+pub(crate) fn error_from_response(method: &str, url: &str, status: u16, body: &[u8]) -> Error {
+    let value: Option<Value> = serde_json::from_slice(body).ok();
+    // Google's shape, also inside a one-element array (older batch-style answers).
+    let err = value.as_ref().and_then(|v| match v {
+        Value::Array(a) => a.first().and_then(|x| x.get("error")),
+        _ => v.get("error"),
+    });
+    match err {
+        Some(Value::Object(o)) => Error::Api {
+            method: method.into(),
+            url: url.into(),
+            status,
+            code: o
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            message: o
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            details: o
+                .get("details")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        },
+        // OAuth-style {"error":"invalid_token","error_description":"…"}.
+        Some(Value::String(code)) => Error::Api {
+            method: method.into(),
+            url: url.into(),
+            status,
+            code: code.clone(),
+            message: value
+                .as_ref()
+                .and_then(|v| v.get("error_description"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            details: Vec::new(),
+        },
+        _ => Error::Status {
+            method: method.into(),
+            url: url.into(),
+            status,
+            body: if body.is_empty() {
+                "(empty body)".into()
+            } else {
+                snippet(body)
+            },
+        },
+    }
+}
+
+/// The first [`SNIPPET_CHARS`] characters of a body, whitespace collapsed.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    truncate(&collapsed, SNIPPET_CHARS)
+}
+
+/// At most `n` characters, with `…` when cut.
+pub(crate) fn truncate(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        for attempt in 0..20 {
+            let d = backoff(attempt, None);
+            let step = BACKOFF_BASE
+                .saturating_mul(1u32 << attempt.min(16))
+                .min(BACKOFF_CAP);
+            assert!(d >= step / 2 && d <= step, "{attempt}: {d:?}");
+        }
+        assert!(backoff(0, Some(Duration::from_secs(2))) >= Duration::from_secs(2));
+        assert_eq!(backoff(0, Some(Duration::from_secs(9999))), RETRY_AFTER_CAP);
+    }
+
+    #[test]
+    fn errors_from_bodies() {
+        let e = error_from_response(
+            "GET",
+            "https://x/v1/projects/p/locations/l/customJobs/1",
+            404,
+            br#"{"error":{"code":404,"message":"CustomJob 1 not found","status":"NOT_FOUND","details":[{"@type":"t"}]}}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET https://x/v1/projects/p/locations/l/customJobs/1: 404 NOT_FOUND: CustomJob 1 not found"
+        );
+        assert!(matches!(&e, Error::Api { details, .. } if details.len() == 1));
+        let e = error_from_response(
+            "GET",
+            "u",
+            502,
+            b"<html>\n  <body>Bad\n\nGateway</body></html>",
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET u: HTTP 502: <html> <body>Bad Gateway</body></html>"
+        );
+        let long = "x".repeat(1000);
+        let e = error_from_response("GET", "u", 500, long.as_bytes()).to_string();
+        assert!(e.ends_with('…') && e.len() < 260, "{e}");
+        let e = error_from_response("GET", "u", 500, b"");
+        assert_eq!(e.to_string(), "GET u: HTTP 500: (empty body)");
+        let e = error_from_response(
+            "GET",
+            "u",
+            401,
+            br#"{"error":"invalid_token","error_description":"Bad token"}"#,
+        );
+        assert_eq!(e.to_string(), "GET u: 401 invalid_token: Bad token");
+        let e = error_from_response(
+            "GET",
+            "u",
+            400,
+            br#"[{"error":{"code":400,"message":"m","status":"INVALID_ARGUMENT"}}]"#,
+        );
+        assert_eq!(e.to_string(), "GET u: 400 INVALID_ARGUMENT: m");
+    }
+
+    #[test]
+    fn success_bodies() {
+        assert_eq!(
+            parse_success("GET", "u", 200, b"").ok(),
+            Some(serde_json::json!({}))
+        );
+        assert_eq!(
+            parse_success("GET", "u", 200, b" \n").ok(),
+            Some(serde_json::json!({}))
+        );
+        let e = parse_success("GET", "u", 200, b"{\"a\":")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("GET u: HTTP 200: the response is not valid JSON (EOF"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("héllo", 2), "hé…");
+        assert_eq!(truncate("hé", 2), "hé");
     }
 }

@@ -3,6 +3,7 @@
 //! StackQL's `--auth` JSON without touching the network.
 
 use crate::Error;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -87,7 +88,82 @@ impl AuthConfig {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<AuthConfig, Error> {
-        let _ = (text, env);
-        Err(Error::Config("--auth: not implemented yet".into()))
+        let bad = |what: String| Error::Auth {
+            source_name: "--auth".into(),
+            message: format!("{what}; expected {EXPECTED_AUTH}"),
+        };
+        let value: Value =
+            serde_json::from_str(text.trim()).map_err(|e| bad(format!("not valid JSON ({e})")))?;
+        let Some(obj) = value.as_object() else {
+            return Err(bad("not a JSON object".into()));
+        };
+        let Some(google) = obj.get("google") else {
+            let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+            return Err(bad(if keys.is_empty() {
+                "no \"google\" entry".to_string()
+            } else {
+                format!("no \"google\" entry (found {})", keys.join(", "))
+            }));
+        };
+        let Some(google) = google.as_object() else {
+            return Err(bad("\"google\" is not an object".into()));
+        };
+        let field = |k: &str| -> Result<Option<String>, Error> {
+            match google.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+                Some(_) => Err(bad(format!("\"{k}\" must be a string"))),
+            }
+        };
+        let ty = field("type")?;
+        match ty.as_deref() {
+            Some("service_account") => {
+                if let Some(path) = field("credentialsfilepath")? {
+                    let path = expand_home(&path, &env);
+                    let text = std::fs::read_to_string(&path).map_err(|e| Error::Auth {
+                        source_name: "--auth".into(),
+                        message: format!("cannot read credentialsfilepath {}: {e}", path.display()),
+                    })?;
+                    // Fail now, not at the first request, on a file that is no key.
+                    crate::auth::check_credentials(&text, &path.display().to_string())?;
+                    return Ok(AuthConfig::ServiceAccountFile(path));
+                }
+                if let Some(var) = field("credentialsenvvar")? {
+                    let Some(text) = env(&var).filter(|t| !t.trim().is_empty()) else {
+                        return Err(Error::Auth {
+                            source_name: "--auth".into(),
+                            message: format!(
+                                "credentialsenvvar names {var}, which is not set; export {var} with the \
+                                 service-account key JSON as its value"
+                            ),
+                        });
+                    };
+                    crate::auth::check_credentials(&text, &var)?;
+                    return Ok(AuthConfig::ServiceAccountJson(text));
+                }
+                Err(bad(
+                    "a service_account entry needs \"credentialsfilepath\" or \"credentialsenvvar\"".into(),
+                ))
+            }
+            Some("interactive") => Ok(AuthConfig::Interactive),
+            Some("null_auth") => Ok(AuthConfig::Anonymous),
+            Some(other) => Err(bad(format!(
+                "unknown auth type \"{other}\" (known: service_account, interactive, null_auth)"
+            ))),
+            None => Err(bad("\"google\" has no \"type\"".into())),
+        }
     }
+}
+
+const EXPECTED_AUTH: &str = r#"{"google":{"type":"service_account","credentialsfilepath":"key.json"}}, {"google":{"type":"service_account","credentialsenvvar":"VAR"}} or {"google":{"type":"interactive"}}"#;
+
+/// `~/key.json` → `$HOME/key.json` (a shell would not expand it inside JSON).
+fn expand_home(path: &str, env: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(rest) = path.strip_prefix("~/")
+        && let Some(home) = env("HOME").or_else(|| env("USERPROFILE"))
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    PathBuf::from(path)
 }

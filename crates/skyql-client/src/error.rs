@@ -23,7 +23,7 @@ pub enum Error {
         body: String,
     },
     /// A Google API error (`{"error":{"code","message","status","details"}}`).
-    #[error("{method} {url}: {status} {code}: {message}")]
+    #[error("{}", api_display(method, url, *status, code, message, details))]
     Api {
         method: String,
         url: String,
@@ -54,4 +54,51 @@ pub enum Error {
     Config(String),
     #[error("`{url}` is not an http(s) URL")]
     BadUrl { url: String },
+}
+
+/// `GET url: 404 NOT_FOUND: message`, plus field violations of a
+/// `google.rpc.BadRequest` detail (which say what to fix).
+fn api_display(
+    method: &str,
+    url: &str,
+    status: u16,
+    code: &str,
+    message: &str,
+    details: &[Value],
+) -> String {
+    let mut out = format!("{method} {url}: {status}");
+    if !code.is_empty() {
+        out.push(' ');
+        out.push_str(code);
+    }
+    if !message.is_empty() {
+        out.push_str(": ");
+        out.push_str(message);
+    }
+    let violations: Vec<String> = details
+        .iter()
+        .filter(|d| {
+            d.get("@type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.ends_with("google.rpc.BadRequest"))
+        })
+        .filter_map(|d| d.get("fieldViolations").and_then(Value::as_array))
+        .flatten()
+        .map(|v| {
+            let field = v.get("field").and_then(Value::as_str).unwrap_or("");
+            let desc = v.get("description").and_then(Value::as_str).unwrap_or("");
+            if field.is_empty() {
+                desc.to_string()
+            } else {
+                format!("{field}: {desc}")
+            }
+        })
+        .filter(|s| !s.is_empty() && !message.contains(s.as_str()))
+        .collect();
+    if !violations.is_empty() {
+        out.push_str(" (");
+        out.push_str(&violations.join("; "));
+        out.push(')');
+    }
+    out
 }
