@@ -90,6 +90,15 @@ struct ExecArgs {
     /// `demo-project` (us-central1 and europe-west4), instead of Google.
     #[arg(long)]
     emulator: bool,
+    /// Testing aid: freeze the in-process emulator's clock at this RFC 3339
+    /// time, so that seeded and created jobs have reproducible times.
+    #[arg(
+        long,
+        hide = true,
+        env = "SKYQL_EMULATOR_FROZEN_AT",
+        requires = "emulator"
+    )]
+    emulator_frozen_at: Option<String>,
 }
 
 fn main() {
@@ -152,7 +161,10 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
     // Only statements that may reach the cloud need a client and a runtime.
     let needs_remote = args.emulator || statements.iter().any(|s| !skyql_engine::is_metadata(s));
     let (connection, mut engine) = if needs_remote {
-        let (connection, remote) = remote::connect(global, args.emulator)?;
+        let emulator = args.emulator.then(|| remote::EmulatorOptions {
+            frozen_at: args.emulator_frozen_at.clone(),
+        });
+        let (connection, remote) = remote::connect(global, emulator)?;
         (Some(connection), Engine::with_remote(registry, remote))
     } else {
         (None, Engine::new(registry))

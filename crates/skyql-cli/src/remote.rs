@@ -17,7 +17,14 @@ pub struct Connection {
     pub emulator: Option<skyql_emulator::Running>,
 }
 
-pub fn connect(global: &Global, emulator: bool) -> Result<(Connection, Remote)> {
+/// How to run the in-process emulator.
+#[derive(Debug, Default, Clone)]
+pub struct EmulatorOptions {
+    /// Freeze its clock at this RFC 3339 time (reproducible output for tests).
+    pub frozen_at: Option<String>,
+}
+
+pub fn connect(global: &Global, emulator: Option<EmulatorOptions>) -> Result<(Connection, Remote)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,13 +41,21 @@ pub fn connect(global: &Global, emulator: bool) -> Result<(Connection, Remote)> 
         Some(text) => AuthConfig::from_stackql_json(text)?,
         None => AuthConfig::Default,
     };
-    let running = if emulator {
+    let running = if let Some(options) = emulator {
+        let mut cfg = skyql_emulator::Config {
+            seed_jobs: EMULATOR_SEED_JOBS,
+            discovery: Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
+            ..skyql_emulator::Config::default()
+        };
+        if let Some(at) = &options.frozen_at {
+            let t = chrono::DateTime::parse_from_rfc3339(at).with_context(|| {
+                format!("emulator time `{at}` is not RFC 3339, e.g. 2026-06-01T12:00:00Z")
+            })?;
+            cfg.start_time = Some(t.with_timezone(&chrono::Utc));
+            cfg.clock = skyql_emulator::ClockMode::Frozen;
+        }
         let running = runtime
-            .block_on(skyql_emulator::spawn(skyql_emulator::Config {
-                seed_jobs: EMULATOR_SEED_JOBS,
-                discovery: Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
-                ..skyql_emulator::Config::default()
-            }))
+            .block_on(skyql_emulator::spawn(cfg))
             .context("starting the in-process emulator")?;
         config.endpoint = Some(running.base_url.clone());
         config.auth = AuthConfig::ServiceAccountJson(running.key_json().to_string());

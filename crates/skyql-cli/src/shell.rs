@@ -109,6 +109,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
     }));
     let history = crate::home(global).join("history");
     let _ = rl.load_history(&history);
+    let emulator = emulator.then(crate::remote::EmulatorOptions::default);
     let (_connection, remote) = crate::remote::connect(global, emulator)?;
     if let Some(e) = &_connection.emulator {
         println!(

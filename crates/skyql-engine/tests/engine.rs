@@ -359,3 +359,272 @@ fn custom_jobs_page_matches_the_reference_rows() {
         assert!(page.contains(section), "{section}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Against the emulator: SELECT, fan-out, paging, mutations, EXEC.
+
+mod live {
+    use super::*;
+    use serde_json::Value;
+    use skyql_client::{AuthConfig, Client, ClientConfig};
+    use skyql_engine::Remote;
+    use std::time::Duration;
+
+    pub struct Live {
+        pub engine: Engine,
+        pub base_url: String,
+        // Field order matters: the engine goes before the emulator and runtime.
+        pub _running: skyql_emulator::Running,
+        pub rt: tokio::runtime::Runtime,
+        _home: tempfile::TempDir,
+    }
+
+    pub fn start(seed_jobs: usize) -> Live {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let running = rt
+            .block_on(skyql_emulator::spawn(skyql_emulator::Config {
+                seed_jobs,
+                clock: skyql_emulator::ClockMode::Frozen,
+                start_time: Some(start),
+                ..skyql_emulator::Config::default()
+            }))
+            .expect("emulator");
+        let client = Client::new(ClientConfig {
+            endpoint: Some(running.base_url.clone()),
+            auth: AuthConfig::ServiceAccountJson(running.key_json().to_string()),
+            ..ClientConfig::default()
+        })
+        .expect("client");
+        let home = tempfile::tempdir().expect("home");
+        let engine = Engine::with_remote(
+            Arc::new(Registry::open(home.path())),
+            Remote {
+                client,
+                rt: rt.handle().clone(),
+                await_timeout: Duration::from_secs(30),
+            },
+        );
+        Live {
+            engine,
+            base_url: running.base_url.clone(),
+            _running: running,
+            rt,
+            _home: home,
+        }
+    }
+
+    impl Live {
+        pub fn run(&mut self, sql: &str) -> Table {
+            run(&mut self.engine, sql)
+        }
+
+        pub fn fail(&mut self, sql: &str) -> String {
+            self.engine.execute_script(sql).expect_err(sql).to_string()
+        }
+
+        /// `{"customJobs.list:200": 3, ...}` from the emulator's stats.
+        pub fn stats(&self) -> std::collections::BTreeMap<String, u64> {
+            let url = format!("{}/emulator/stats", self.base_url);
+            let body: Value = self
+                .rt
+                .block_on(async { reqwest::get(&url).await?.json().await })
+                .expect("stats");
+            body["requests"]
+                .as_array()
+                .expect("requests")
+                .iter()
+                .map(|r| {
+                    (
+                        format!("{}:{}", r["method"].as_str().unwrap_or(""), r["status"]),
+                        r["count"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        }
+
+        pub fn count(&self, key: &str) -> u64 {
+            self.stats().get(key).copied().unwrap_or(0)
+        }
+
+        pub fn post(&self, path: &str) {
+            let url = format!("{}{path}", self.base_url);
+            self.rt
+                .block_on(async { reqwest::Client::new().post(&url).send().await })
+                .expect("post");
+        }
+    }
+}
+
+const WHERE_US: &str = "WHERE projectsId = 'demo-project' AND locationsId = 'us-central1'";
+
+#[test]
+fn select_lists_and_gets_jobs() {
+    let mut l = live::start(24);
+    let t = l.run(&format!(
+        "SELECT name, displayName, state, customJobsId FROM google.aiplatform.custom_jobs {WHERE_US}"
+    ));
+    assert_eq!(
+        t.rows.len(),
+        12,
+        "even-numbered seed jobs live in us-central1"
+    );
+    let names = column(&t, "name");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.contains("/locations/us-central1/customJobs/")),
+        "{names:?}"
+    );
+    let id = column(&t, "customJobsId")[0].clone();
+    assert_eq!(id.len(), 19);
+    assert!(names[0].ends_with(&id));
+    assert_eq!(l.count("customJobs.list:200"), 1);
+    // With the id, the get method is chosen.
+    let t = l.run(&format!(
+        "SELECT name, state FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '{id}'"
+    ));
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(column(&t, "name")[0], names[0]);
+    assert_eq!(l.count("customJobs.get:200"), 1);
+    // An id that does not exist is no row, not an error.
+    let t = l.run(&format!(
+        "SELECT name FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '1234567890123456789'"
+    ));
+    assert!(t.rows.is_empty());
+    // SELECT * shows the response fields, not the parameters.
+    let t = l.run(&format!(
+        "SELECT * FROM google.aiplatform.custom_jobs {WHERE_US} LIMIT 1"
+    ));
+    assert!(t.columns.contains(&"jobSpec".to_string()));
+    assert!(!t.columns.contains(&"projectsId".to_string()));
+    // JSON columns work with json1.
+    let t = l.run(&format!(
+        "SELECT json_extract(jobSpec, '$.workerPoolSpecs[0].machineSpec.machineType') AS machine FROM google.aiplatform.custom_jobs {WHERE_US}"
+    ));
+    assert!(column(&t, "machine").iter().all(|m| !m.is_empty()));
+}
+
+#[test]
+fn in_lists_fan_out_and_pages_are_followed() {
+    let mut l = live::start(250);
+    let t = l.run(
+        "SELECT locationsId, count(*) AS n FROM google.aiplatform.custom_jobs \
+         WHERE projectsId = 'demo-project' AND locationsId IN ('us-central1', 'europe-west4') \
+         GROUP BY locationsId ORDER BY locationsId",
+    );
+    assert_eq!(column(&t, "locationsId"), ["europe-west4", "us-central1"]);
+    assert_eq!(column(&t, "n"), ["125", "125"]);
+    assert_eq!(
+        l.count("customJobs.list:200"),
+        4,
+        "two pages in each of two locations"
+    );
+    // LIMIT reads lazily: one page, one request.
+    l.post("/emulator/reset");
+    let mut l = live::start(250);
+    let t = l.run(&format!(
+        "SELECT name FROM google.aiplatform.custom_jobs {WHERE_US} LIMIT 5"
+    ));
+    assert_eq!(t.rows.len(), 5);
+    assert_eq!(l.count("customJobs.list:200"), 1);
+}
+
+#[test]
+fn a_join_supplies_parameters() {
+    let mut l = live::start(24);
+    let t = l.run(
+        "WITH locs(loc) AS (VALUES ('us-central1'), ('europe-west4')) \
+         SELECT l.loc, count(j.name) AS n FROM locs l JOIN google.aiplatform.custom_jobs j \
+         ON j.locationsId = l.loc WHERE j.projectsId = 'demo-project' GROUP BY l.loc ORDER BY l.loc",
+    );
+    assert_eq!(column(&t, "n"), ["12", "12"]);
+}
+
+#[test]
+fn missing_parameters_are_named() {
+    let mut l = live::start(0);
+    let err = l.fail("SELECT name FROM google.aiplatform.custom_jobs WHERE projectsId = 'p'");
+    assert!(
+        err.contains("google.aiplatform.custom_jobs needs locationsId"),
+        "{err}"
+    );
+    assert!(
+        err.contains("WHERE locationsId = 'us-central1' AND projectsId = 'my-project'"),
+        "{err}"
+    );
+    let err = l.fail("SELECT name FROM google.aiplatform.custom_jobz WHERE projectsId = 'p'");
+    assert!(err.contains("did you mean custom_jobs?"), "{err}");
+}
+
+#[test]
+fn insert_cancel_delete_and_await() {
+    let mut l = live::start(0);
+    let spec = r#"{"workerPoolSpecs":[{"machineSpec":{"machineType":"n1-standard-4"},"replicaCount":"1","containerSpec":{"imageUri":"gcr.io/p/train:1"}}]}"#;
+    let t = l.run(&format!(
+        "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName, data__jobSpec) \
+         SELECT 'demo-project', 'us-central1', 'train-1', '{spec}' RETURNING name, displayName, state"
+    ));
+    assert_eq!(t.columns, ["name", "displayName", "state"]);
+    assert_eq!(column(&t, "displayName"), ["train-1"]);
+    assert_eq!(column(&t, "state"), ["JOB_STATE_PENDING"]);
+    assert_eq!(t.notice.as_deref(), Some("INSERT 1"));
+    let name = column(&t, "name")[0].clone();
+    let id = name.rsplit('/').next().expect("id").to_string();
+    // Bad JSON in a body column is caught before any request.
+    let err = l.fail(
+        "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName, data__jobSpec) \
+         SELECT 'demo-project', 'us-central1', 'x', '{not json'",
+    );
+    assert!(err.contains("data__jobSpec must be JSON text"), "{err}");
+    // The API's validation errors come through.
+    let err = l.fail(
+        "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName) \
+         SELECT 'demo-project', 'us-central1', 'no-spec'",
+    );
+    assert!(err.contains("400 INVALID_ARGUMENT"), "{err}");
+    // Deleting an unfinished job is refused by the service.
+    let del =
+        format!("DELETE FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '{id}'");
+    let err = l.fail(&del);
+    assert!(err.contains("FAILED_PRECONDITION"), "{err}");
+    let t = l.run(&format!(
+        "EXEC google.aiplatform.custom_jobs.cancel @projectsId='demo-project', @locationsId='us-central1', @customJobsId='{id}'"
+    ));
+    assert!(t.rows.is_empty());
+    l.post("/emulator/clock:advance?seconds=60");
+    let t = l.run(&format!(
+        "SELECT state, json_extract(error, '$.code') AS code FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '{id}'"
+    ));
+    assert_eq!(column(&t, "state"), ["JOB_STATE_CANCELLED"]);
+    assert_eq!(column(&t, "code"), ["1"]);
+    let t = l.run(&format!("DELETE /*+ AWAIT */ FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '{id}'"));
+    assert_eq!(t.notice.as_deref(), Some("DELETE 1"));
+    let t = l.run(&format!(
+        "SELECT name FROM google.aiplatform.custom_jobs {WHERE_US} AND customJobsId = '{id}'"
+    ));
+    assert!(t.rows.is_empty(), "deleted");
+}
+
+#[test]
+fn exec_raw_list_and_bad_exec() {
+    let mut l = live::start(24);
+    let t = l.run("EXEC google.aiplatform.custom_jobs._list @projectsId='demo-project', @locationsId='europe-west4'");
+    assert_eq!(t.columns, ["customJobs"]);
+    let page: serde_json::Value = serde_json::from_str(&t.rows[0][0].to_text()).expect("json");
+    assert_eq!(page.as_array().map(Vec::len), Some(12));
+    let err = l.fail("EXEC google.aiplatform.custom_jobs.cancel @projectsId='demo-project', @locationsId='us-central1'");
+    assert!(err.contains("needs customJobsId"), "{err}");
+    let err = l.fail("EXEC google.aiplatform.custom_jobs.cancle @projectsId='p'");
+    assert!(err.contains("did you mean cancel?"), "{err}");
+    let err = l.fail("EXEC google.aiplatform.custom_jobs.cancel @projectId='p'");
+    assert!(err.contains("did you mean @projectsId?"), "{err}");
+    let err = l.fail("EXEC google.aiplatform.custom_jobs.cancel @projectsId='p', @locationsId='l', @customJobsId='1', @@json='{oops'");
+    assert!(err.contains("@@json is not valid JSON"), "{err}");
+}
