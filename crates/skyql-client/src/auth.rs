@@ -45,7 +45,10 @@ pub(crate) fn process_env() -> EnvFn {
 enum Source {
     ServiceAccount(ServiceAccountKey),
     AuthorizedUser(AuthorizedUser),
-    Metadata { host: String, probe: bool },
+    /// Only ever the last resort of [`AuthConfig::Default`].
+    Metadata {
+        host: String,
+    },
     Gcloud,
     Static(String),
     Anonymous,
@@ -167,10 +170,17 @@ impl Auth {
         let (token, lifetime) = match self.fetch(&source).await {
             Ok(t) => t,
             Err(e) => {
-                // A metadata server found by guessing that then fails is no
-                // credential at all: say what to do instead.
-                if let Source::Metadata { probe: true, .. } = source {
+                // No metadata server means no credentials at all: resolve
+                // again later (a key may appear), and fail fast meanwhile.
+                if let Source::Metadata { .. } = source {
                     state.source = None;
+                    if let Error::Auth {
+                        source_name,
+                        message,
+                    } = &e
+                    {
+                        state.failed = Some((Instant::now(), source_name.clone(), message.clone()));
+                    }
                 }
                 return Err(e);
             }
@@ -239,11 +249,8 @@ impl Auth {
         {
             return read_credentials(&path);
         }
-        let (host, probe) = match env("GCE_METADATA_HOST") {
-            Some(h) => (h, false),
-            None => ("metadata.google.internal".to_string(), true),
-        };
-        Ok(Source::Metadata { host, probe })
+        let host = env("GCE_METADATA_HOST").unwrap_or_else(|| "metadata.google.internal".into());
+        Ok(Source::Metadata { host })
     }
 
     /// A token and how long it lives (`None`: for ever); `Ok((None, _))` for anonymous.
@@ -271,7 +278,7 @@ impl Auth {
                     .finish();
                 self.token_request(source, &u.token_uri, form).await
             }
-            Source::Metadata { host, probe } => self.metadata_token(source, host, *probe).await,
+            Source::Metadata { host } => self.metadata_token(source, host).await,
         }
     }
 
@@ -329,7 +336,6 @@ impl Auth {
         &self,
         source: &Source,
         host: &str,
-        probe: bool,
     ) -> Result<(Option<String>, Option<Duration>), Error> {
         let name = source.name();
         let host = host.trim_end_matches('/');
@@ -339,28 +345,20 @@ impl Auth {
             format!("http://{host}")
         };
         let url = format!("{base}/computeMetadata/v1/instance/service-accounts/default/token");
-        let mut req = self.http.get(&url).header("Metadata-Flavor", "Google");
-        if probe {
-            req = req.timeout(METADATA_PROBE_TIMEOUT);
-        }
+        let req = self
+            .http
+            .get(&url)
+            .header("Metadata-Flavor", "Google")
+            .timeout(METADATA_PROBE_TIMEOUT);
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(e) if probe => {
+            Err(e) => {
                 return Err(auth_err(
                     "no credentials found",
                     &format!(
                         "{EXPECTED_DEFAULT}. (Tried GOOGLE_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS, \
                          gcloud's application_default_credentials.json, and the metadata server at {host}: {})",
                         short_cause(&e)
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Err(auth_err(
-                    &name,
-                    &format!(
-                        "cannot reach {url}: {} (check GCE_METADATA_HOST)",
-                        describe(&e)
                     ),
                 ));
             }
