@@ -21,8 +21,9 @@ pub enum Error {
         resource: String,
         verb: &'static str,
     },
+    /// Boxed: API errors are large and rare.
     #[error(transparent)]
-    Client(#[from] skyql_client::Error),
+    Client(Box<skyql_client::Error>),
     #[error("{0}")]
     MissingParams(String),
     #[error("{0}")]
@@ -46,5 +47,11 @@ impl From<rusqlite::Error> for Error {
             rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Sqlite(msg),
             other => Error::Sqlite(other.to_string()),
         }
+    }
+}
+
+impl From<skyql_client::Error> for Error {
+    fn from(e: skyql_client::Error) -> Error {
+        Error::Client(Box::new(e))
     }
 }

@@ -646,10 +646,10 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
                 use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
                 let mut it = args.in_values(i)?;
                 while let Some(v) = it.next()? {
-                    if let Some(s) = sql_to_param(v.into()) {
-                        if !values.contains(&s) {
-                            values.push(s);
-                        }
+                    if let Some(s) = sql_to_param(v.into())
+                        && !values.contains(&s)
+                    {
+                        values.push(s);
                     }
                 }
             } else if let Some(s) = args.iter().nth(i).and_then(sql_to_param) {
@@ -676,29 +676,28 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
 
     fn column(&self, out: &mut Context, i: c_int) -> rusqlite::Result<()> {
         let Some(row) = &self.current else {
-            return out.set_result(&rusqlite::types::Null);
+            return out.set_result(rusqlite::types::Null);
         };
         let Some(col) = usize::try_from(i)
             .ok()
             .and_then(|i| self.ctx.shape.columns.get(i))
         else {
-            return out.set_result(&rusqlite::types::Null);
+            return out.set_result(rusqlite::types::Null);
         };
         if col.response
             && let Some(v) = row.item.get(&col.name)
         {
-            return out.set_result(&json_to_sql(Some(v)));
+            return out.set_result(json_to_sql(Some(v)));
         }
-        if col.param {
-            if let Some(v) = row
+        if col.param
+            && let Some(v) = row
                 .params
                 .get(&col.name)
                 .or_else(|| row.derived.get(&col.name))
-            {
-                return out.set_result(v);
-            }
+        {
+            return out.set_result(v);
         }
-        out.set_result(&rusqlite::types::Null)
+        out.set_result(rusqlite::types::Null)
     }
 
     fn rowid(&self) -> rusqlite::Result<i64> {

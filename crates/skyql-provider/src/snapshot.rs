@@ -70,6 +70,22 @@ fn strip_name_map(v: &Value) -> Value {
     }
 }
 
+/// The committed snapshot text for a full Discovery document: stripped and
+/// minified, with a trailing newline.
+pub fn render(doc_bytes: &[u8], origin: &str) -> Result<String, crate::Error> {
+    crate::model::parse_document(doc_bytes, origin)?;
+    let value: Value = serde_json::from_slice(doc_bytes).map_err(|source| crate::Error::Json {
+        origin: origin.to_string(),
+        source,
+    })?;
+    let mut text = serde_json::to_string(&strip(&value)).map_err(|source| crate::Error::Json {
+        origin: origin.to_string(),
+        source,
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::strip;
@@ -97,20 +113,4 @@ mod tests {
             })
         );
     }
-}
-
-/// The committed snapshot text for a full Discovery document: stripped and
-/// minified, with a trailing newline.
-pub fn render(doc_bytes: &[u8], origin: &str) -> Result<String, crate::Error> {
-    crate::model::parse_document(doc_bytes, origin)?;
-    let value: Value = serde_json::from_slice(doc_bytes).map_err(|source| crate::Error::Json {
-        origin: origin.to_string(),
-        source,
-    })?;
-    let mut text = serde_json::to_string(&strip(&value)).map_err(|source| crate::Error::Json {
-        origin: origin.to_string(),
-        source,
-    })?;
-    text.push('\n');
-    Ok(text)
 }
