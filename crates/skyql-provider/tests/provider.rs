@@ -136,11 +136,26 @@ fn custom_jobs_follows_the_naming_rules() {
     assert_eq!(job_spec.ty, "object");
     assert!(svc.resource("custom_jobs_operations").is_ok());
     assert_eq!(SqlVerb::of("update", "PUT"), SqlVerb::Replace);
-    assert_eq!(svc.root_url_for(Some("us-central1")), "https://us-central1-aiplatform.googleapis.com/");
-    assert_eq!(svc.root_url_for(Some("us")), "https://aiplatform.us.rep.googleapis.com/");
-    assert_eq!(svc.root_url_for(Some("mars-north9")), "https://mars-north9-aiplatform.googleapis.com/");
-    assert_eq!(svc.root_url_for(Some("eu")), "https://aiplatform.eu.rep.googleapis.com/");
-    assert_eq!(svc.root_url_for(Some("global")), "https://aiplatform.googleapis.com/");
+    assert_eq!(
+        svc.root_url_for(Some("us-central1")),
+        "https://us-central1-aiplatform.googleapis.com/"
+    );
+    assert_eq!(
+        svc.root_url_for(Some("us")),
+        "https://aiplatform.us.rep.googleapis.com/"
+    );
+    assert_eq!(
+        svc.root_url_for(Some("mars-north9")),
+        "https://mars-north9-aiplatform.googleapis.com/"
+    );
+    assert_eq!(
+        svc.root_url_for(Some("eu")),
+        "https://aiplatform.eu.rep.googleapis.com/"
+    );
+    assert_eq!(
+        svc.root_url_for(Some("global")),
+        "https://aiplatform.googleapis.com/"
+    );
     assert_eq!(svc.root_url_for(None), "https://aiplatform.googleapis.com/");
     let err = svc.resource("custom_job").expect_err("typo").to_string();
     assert!(err.contains("did you mean custom_jobs?"), "{err}");
