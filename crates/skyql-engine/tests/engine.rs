@@ -628,3 +628,33 @@ fn exec_raw_list_and_bad_exec() {
     let err = l.fail("EXEC google.aiplatform.custom_jobs.cancel @projectsId='p', @locationsId='l', @customJobsId='1', @@json='{oops'");
     assert!(err.contains("@@json is not valid JSON"), "{err}");
 }
+
+/// Every prefix of a set of statements (and a few mangled variants) gives a
+/// result or an error, never a panic, with and without a live emulator.
+#[test]
+fn truncated_and_mangled_input_never_panics() {
+    let corpus = [
+        "SHOW EXTENDED METHODS IN google.aiplatform.custom_jobs LIKE 'c%';",
+        "DESCRIBE EXTENDED google.aiplatform.custom_jobs;",
+        "SELECT name, json_extract(jobSpec, '$.a') FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId IN ('us-central1', 'x') LIMIT 3;",
+        "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName, data__jobSpec) SELECT 'demo-project', 'us-central1', 'n', '{\"workerPoolSpecs\":[]}' RETURNING name;",
+        "EXEC google.aiplatform.custom_jobs.cancel @projectsId='demo-project', @locationsId='us-central1', @customJobsId='1', @@json='{}';",
+        "DELETE /*+ AWAIT */ FROM google.aiplatform.custom_jobs WHERE projectsId='demo-project' AND locationsId='us-central1' AND customJobsId='1';",
+    ];
+    let mut l = live::start(4);
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut offline = Engine::new(Arc::new(Registry::open(home.path())));
+    for sql in corpus {
+        let cuts: Vec<usize> = sql.char_indices().map(|(i, _)| i).step_by(3).collect();
+        for &cut in &cuts {
+            let prefix = &sql[..cut];
+            let _ = offline.execute_script(prefix);
+            let _ = l.engine.execute_script(prefix);
+        }
+        for junk in ["'", "\"", "(", ")", ",", "@", "@@", "/*", "--", ";", "\u{0}", "é", "NULL"] {
+            let mangled = sql.replacen(' ', &format!(" {junk} "), 2);
+            let _ = offline.execute_script(&mangled);
+            let _ = l.engine.execute_script(&mangled);
+        }
+    }
+}
