@@ -594,7 +594,10 @@ fn parse_token_response(
         };
         return Err(auth_err(
             name,
-            &format!("the token endpoint {endpoint} answered HTTP {status}: {detail}{hint}"),
+            &format!(
+                "the token endpoint {endpoint} answered HTTP {status}: {}{hint}",
+                detail.trim_end_matches('.')
+            ),
         ));
     }
     let Some(v) = value else {
@@ -772,7 +775,7 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(
-            e.contains("HTTP 400: invalid_grant: Invalid JWT Signature."),
+            e.contains("HTTP 400: invalid_grant: Invalid JWT Signature; the credentials"),
             "{e}"
         );
         let e = parse_token_response(

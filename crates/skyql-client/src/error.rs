@@ -71,9 +71,11 @@ fn api_display(
         out.push(' ');
         out.push_str(code);
     }
+    // Some services put tabs and newlines in messages.
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
     if !message.is_empty() {
         out.push_str(": ");
-        out.push_str(message);
+        out.push_str(&message);
     }
     let violations: Vec<String> = details
         .iter()
@@ -84,16 +86,22 @@ fn api_display(
         })
         .filter_map(|d| d.get("fieldViolations").and_then(Value::as_array))
         .flatten()
-        .map(|v| {
+        .filter_map(|v| {
             let field = v.get("field").and_then(Value::as_str).unwrap_or("");
             let desc = v.get("description").and_then(Value::as_str).unwrap_or("");
-            if field.is_empty() {
+            // Already said by the message (Vertex AI lists them there).
+            if (!field.is_empty() && message.contains(field))
+                || (field.is_empty() && message.contains(desc))
+            {
+                return None;
+            }
+            Some(if field.is_empty() {
                 desc.to_string()
             } else {
                 format!("{field}: {desc}")
-            }
+            })
         })
-        .filter(|s| !s.is_empty() && !message.contains(s.as_str()))
+        .filter(|s| !s.is_empty())
         .collect();
     if !violations.is_empty() {
         out.push_str(" (");
@@ -101,4 +109,41 @@ fn api_display(
         out.push(')');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn api_errors_show_field_violations_not_already_in_the_message() {
+        let e = Error::Api {
+            method: "POST".into(),
+            url: "u".into(),
+            status: 400,
+            code: "INVALID_ARGUMENT".into(),
+            message: "Request contains an invalid argument.\n".into(),
+            details: vec![json!({
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [
+                    {"field": "display_name", "description": "too long"},
+                    {"description": "Request contains an invalid argument."}
+                ]
+            })],
+        };
+        assert_eq!(
+            e.to_string(),
+            "POST u: 400 INVALID_ARGUMENT: Request contains an invalid argument. (display_name: too long)"
+        );
+        let e = Error::Api {
+            method: "GET".into(),
+            url: "u".into(),
+            status: 500,
+            code: String::new(),
+            message: String::new(),
+            details: vec![],
+        };
+        assert_eq!(e.to_string(), "GET u: 500");
+    }
 }

@@ -35,17 +35,26 @@ pub async fn fetch_bytes(url: &str, timeout: Duration) -> Result<Vec<u8>, Error>
     Ok(body.to_vec())
 }
 
-/// reqwest's Display hides the cause ("error sending request"); walk the chain.
+/// reqwest's Display hides the cause ("error sending request"); walk the
+/// chain, dropping the URL (the caller prints it) and repeated links.
 pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
+    if let Some(u) = e.url() {
+        msg = msg.replace(&format!(" for url ({u})"), "");
+    }
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        let link = s.to_string();
+        if !msg.ends_with(&link) {
+            msg.push_str(": ");
+            msg.push_str(&link);
+        }
         src = s.source();
     }
     if e.is_timeout() {
         msg.push_str(" (timed out; raise --timeout)");
+    } else if e.is_connect() {
+        msg.push_str(" (cannot connect: check the network, a proxy, or --endpoint)");
     }
     msg
 }

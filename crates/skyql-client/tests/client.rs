@@ -430,7 +430,7 @@ async fn token_endpoint_errors_are_quoted() {
         .to_string();
     assert!(err.contains("authorized_user credentials"), "{err}");
     assert!(
-        err.contains("answered HTTP 400: invalid_grant: Token has been expired or revoked."),
+        err.contains("answered HTTP 400: invalid_grant: Token has been expired or revoked; the credentials were rejected"),
         "{err}"
     );
 
