@@ -60,15 +60,9 @@ fn pull(global: &Global, registry: &Registry, name: &str, from: Option<&str>) ->
         && !is_url(src)
         && Path::new(src).is_dir()
     {
-        let report = registry.pull_folder(Path::new(src))?;
-        let mut stored = 0;
-        for info in &report.stored {
-            if service.is_empty() || info.name == service {
-                stored += 1;
-            }
-        }
-        // A service filter means: only that service's documents are wanted.
-        if !service.is_empty() && stored == 0 {
+        let only = (!service.is_empty()).then_some(service);
+        let report = registry.pull_folder(Path::new(src), only)?;
+        if only.is_some() && report.stored.is_empty() {
             bail!("{src} holds no Discovery document for google.{service}");
         }
         println!(

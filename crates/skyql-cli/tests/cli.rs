@@ -306,6 +306,18 @@ fn registry_pull_from_url_and_endpoint() {
 #[test]
 fn registry_pull_a_whole_folder_and_list() {
     let home = tempfile::tempdir().expect("tempdir");
+    let one = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["registry", "pull", "google.aiplatform", "--from"])
+        .arg(discovery_dir())
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&one.stdout).contains("pulled 2 document(s)"),
+        "{}",
+        render(&one)
+    );
     let out = bin()
         .arg("--home")
         .arg(home.path())

@@ -341,9 +341,10 @@ impl Registry {
         Ok(info)
     }
 
-    /// Pulls every Discovery document in a folder. `index.json` (a directory
-    /// list) is not stored; it marks which version of each service is preferred.
-    pub fn pull_folder(&self, dir: &Path) -> Result<PullReport, Error> {
+    /// Pulls every Discovery document in a folder, or with `only`, every
+    /// version of that one service. `index.json` (a directory list) is not
+    /// stored; it marks which version of each service is preferred.
+    pub fn pull_folder(&self, dir: &Path, only: Option<&str>) -> Result<PullReport, Error> {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
         let mut files: Vec<PathBuf> = entries
             .flatten()
@@ -380,6 +381,12 @@ impl Registry {
                     continue;
                 }
             };
+            let header = parse_header(&bytes);
+            if let Some(only) = only
+                && header.as_ref().is_none_or(|(n, _)| n != only)
+            {
+                continue;
+            }
             // The preferred flag comes from the folder's index when it has one.
             let preferred = index_pref.as_ref().and_then(|idx| {
                 let (n, v) = parse_header(&bytes)?;

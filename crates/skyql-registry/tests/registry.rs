@@ -99,7 +99,7 @@ fn embedded_service_works_without_a_home() {
 fn pulling_a_folder_stores_every_document_and_prefers_the_pull() {
     let home = tempfile::tempdir().expect("tempdir");
     let reg = Registry::open(home.path());
-    let report = reg.pull_folder(&discovery_dir()).expect("pull");
+    let report = reg.pull_folder(&discovery_dir(), None).expect("pull");
     assert!(report.used_index);
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.stored.len(), 610);
@@ -133,6 +133,25 @@ fn pulling_a_folder_stores_every_document_and_prefers_the_pull() {
         "every service is installed"
     );
     assert_eq!(services.len(), 338);
+}
+
+#[test]
+fn pulling_one_service_from_a_folder() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let reg = Registry::open(home.path());
+    let report = reg
+        .pull_folder(&discovery_dir(), Some("aiplatform"))
+        .expect("pull");
+    let versions: Vec<&str> = report.stored.iter().map(|i| i.version.as_str()).collect();
+    assert_eq!(versions, ["v1", "v1beta1"]);
+    assert!(report.stored.iter().all(|i| i.name == "aiplatform"));
+    assert_eq!(
+        reg.documents()
+            .iter()
+            .filter(|d| d.source == Source::Pulled)
+            .count(),
+        2
+    );
 }
 
 #[test]
