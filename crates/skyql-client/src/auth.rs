@@ -91,8 +91,8 @@ impl Source {
 
 struct Cached {
     token: String,
-    /// When to fetch a new one (a little before it expires).
-    refresh_at: Instant,
+    /// When to fetch a new one (a little before it expires); `None`: never.
+    refresh_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -132,7 +132,7 @@ impl Auth {
     pub(crate) async fn token(&self) -> Result<Option<String>, Error> {
         let mut state = self.state.lock().await;
         if let Some(c) = &state.cached
-            && Instant::now() < c.refresh_at
+            && c.refresh_at.is_none_or(|at| Instant::now() < at)
         {
             return Ok(Some(c.token.clone()));
         }
@@ -188,11 +188,10 @@ impl Auth {
         let Some(token) = token else {
             return Ok(None);
         };
-        let refresh_at = match lifetime {
-            Some(l) => Instant::now() + l.saturating_sub((l / 4).min(Duration::from_secs(60))),
-            // A fixed token is used for ever.
-            None => Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600),
-        };
+        // checked_add: an absurd expires_in from a server must not panic.
+        let refresh_at = lifetime.and_then(|l| {
+            Instant::now().checked_add(l.saturating_sub((l / 4).min(Duration::from_secs(60))))
+        });
         state.cached = Some(Cached {
             token: token.clone(),
             refresh_at,

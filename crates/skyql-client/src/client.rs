@@ -75,11 +75,20 @@ impl Client {
                 )));
             }
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_secs(60));
+        // Zero means no limit (a zero timeout would fail every request).
+        if !config.timeout.is_zero() {
+            builder = builder
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout.min(Duration::from_secs(10)));
+        }
+        // An emulator on this machine is never reached through HTTP(S)_PROXY.
+        if config.endpoint.as_deref().is_some_and(is_loopback) {
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let auth = Auth::new(config.auth.clone(), http.clone(), env);
@@ -236,6 +245,19 @@ impl Client {
             url.push_str(&ser.finish());
         }
         url
+    }
+}
+
+/// Whether a URL names this machine (localhost, 127.0.0.0/8, ::1).
+fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -436,6 +458,15 @@ mod tests {
             e.starts_with("GET u: HTTP 200: the response is not valid JSON (EOF"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn loopback_endpoints() {
+        assert!(is_loopback("http://127.0.0.1:8089"));
+        assert!(is_loopback("http://localhost/"));
+        assert!(is_loopback("http://[::1]:80/x"));
+        assert!(!is_loopback("https://aiplatform.googleapis.com/"));
+        assert!(!is_loopback("nonsense"));
     }
 
     #[test]
