@@ -975,3 +975,61 @@ async fn dry_run_sends_nothing() {
     );
     assert_eq!(running.emulator.job_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_rules_depend_on_method_and_status() {
+    let post = || ApiRequest {
+        method: "POST".into(),
+        body: Some(json!({"displayName": "x"})),
+        ..get(JOBS)
+    };
+    let unavailable = http(
+        "503 Service Unavailable",
+        "application/json",
+        r#"{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}"#,
+    );
+    let bad_gateway = http("502 Bad Gateway", "text/html", "<html>bad gateway</html>");
+    let limited = format!(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .into_bytes();
+    let ok = || http("200 OK", "application/json", r#"{"done":true}"#);
+    let server = canned(vec![
+        // POST: 503 and 429 (with Retry-After) are retried.
+        unavailable,
+        limited,
+        ok(),
+        // POST: 502 is not (the gateway may have passed it on).
+        bad_gateway.clone(),
+        // GET: 502 is.
+        bad_gateway,
+        ok(),
+    ]);
+    let client = client_at(&server.base_url, AuthConfig::Anonymous, |_| {});
+    let started = Instant::now();
+    assert_eq!(
+        client.send(post()).await.expect("retried"),
+        json!({"done": true})
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    let err = client.send(post()).await.expect_err("502 on POST");
+    assert!(matches!(err, Error::Status { status: 502, .. }), "{err:?}");
+    assert_eq!(
+        client.send(get(JOBS)).await.expect("GET retried"),
+        json!({"done": true})
+    );
+    let heads = server.requests.lock().expect("lock").clone();
+    assert_eq!(heads.len(), 6);
+    assert!(
+        heads[..4].iter().all(|h| h.starts_with("POST ")),
+        "{heads:?}"
+    );
+    assert!(
+        heads[0].contains("content-type: application/json"),
+        "{}",
+        heads[0]
+    );
+}
