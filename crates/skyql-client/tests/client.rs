@@ -989,10 +989,7 @@ async fn retry_rules_depend_on_method_and_status() {
         r#"{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}"#,
     );
     let bad_gateway = http("502 Bad Gateway", "text/html", "<html>bad gateway</html>");
-    let limited = format!(
-        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-    )
-    .into_bytes();
+    let limited = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_vec();
     let ok = || http("200 OK", "application/json", r#"{"done":true}"#);
     let server = canned(vec![
         // POST: 503 and 429 (with Retry-After) are retried.
