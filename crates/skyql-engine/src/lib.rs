@@ -8,6 +8,7 @@ mod error;
 mod exec;
 mod meta;
 mod plan;
+mod pushdown;
 mod request;
 mod rewrite;
 mod shape;

@@ -3,6 +3,7 @@
 //! usable `=` or `IN` constraint. The choice is encoded in `idx_str` and
 //! decoded again in `filter`.
 
+use crate::pushdown::Op;
 use crate::shape::Shape;
 use skyql_provider::{Resource, SqlVerb};
 
@@ -12,6 +13,8 @@ pub struct Offered {
     pub column: usize,
     pub eq: bool,
     pub usable: bool,
+    /// The comparison, where pushdown could use it.
+    pub op: Option<Op>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,20 +123,82 @@ fn example_value(param: &str) -> &'static str {
     }
 }
 
-/// `idx_str` for a choice: `method|param,param|limit`.
-pub fn encode(method: usize, params: &[String], has_limit: bool) -> String {
-    format!("{method}|{}|{}", params.join(","), u8::from(has_limit))
+/// What `best_index` decided, carried to `filter` in `idx_str`. Arguments
+/// arrive in this order: `params`, then the LIMIT (if any), then `pushes`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    pub method: usize,
+    /// Parameter names; a trailing `+` marks an IN list.
+    pub params: Vec<String>,
+    pub has_limit: bool,
+    /// Response columns and operators pushed into the list `filter`.
+    pub pushes: Vec<(String, Op)>,
+    /// Response fields for `readMask` (empty: all).
+    pub mask: Vec<String>,
 }
 
-pub fn decode(s: &str) -> Option<(usize, Vec<String>, bool)> {
-    let mut parts = s.split('|');
-    let method = parts.next()?.parse().ok()?;
-    let params = parts.next()?;
-    let params = if params.is_empty() {
-        Vec::new()
-    } else {
-        params.split(',').map(String::from).collect()
-    };
-    let has_limit = parts.next()? == "1";
-    Some((method, params, has_limit))
+impl Plan {
+    pub fn encode(&self) -> String {
+        let pushes: Vec<String> = self
+            .pushes
+            .iter()
+            .map(|(c, op)| format!("{c}{}", op.code()))
+            .collect();
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.method,
+            self.params.join(","),
+            u8::from(self.has_limit),
+            pushes.join(","),
+            self.mask.join(",")
+        )
+    }
+
+    pub fn decode(s: &str) -> Option<Plan> {
+        let mut parts = s.split('|');
+        let method = parts.next()?.parse().ok()?;
+        let list = |p: &str| -> Vec<String> {
+            if p.is_empty() {
+                Vec::new()
+            } else {
+                p.split(',').map(String::from).collect()
+            }
+        };
+        let params = list(parts.next()?);
+        let has_limit = parts.next()? == "1";
+        let mut pushes = Vec::new();
+        for p in list(parts.next()?) {
+            let at = p.find(|c: char| "=!<>".contains(c))?;
+            pushes.push((p[..at].to_string(), Op::parse(&p[at..])?));
+        }
+        let mask = list(parts.next()?);
+        Some(Plan {
+            method,
+            params,
+            has_limit,
+            pushes,
+            mask,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_round_trip() {
+        let p = Plan {
+            method: 3,
+            params: vec!["projectsId".into(), "locationsId+".into()],
+            has_limit: true,
+            pushes: vec![("state".into(), Op::Ne), ("createTime".into(), Op::Ge)],
+            mask: vec!["name".into(), "state".into()],
+        };
+        assert_eq!(Plan::decode(&p.encode()), Some(p));
+        assert_eq!(
+            Plan::decode(&Plan::default().encode()),
+            Some(Plan::default())
+        );
+    }
 }

@@ -6,7 +6,8 @@
 //! Callbacks run on the SQLite thread and block on async work through the
 //! runtime handle; they are never called from a runtime worker.
 
-use crate::plan::{self, Choice, Offered};
+use crate::plan::{self, Choice, Offered, Plan};
+use crate::pushdown::{self, Op};
 use crate::request;
 use crate::shape::Shape;
 use crate::value::{json_to_sql, sql_to_body, sql_to_param};
@@ -108,6 +109,15 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                 column: usize::try_from(c.column()).unwrap_or(usize::MAX),
                 eq: op == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ,
                 usable: c.is_usable(),
+                op: match op {
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ => Some(Op::Eq),
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_NE => Some(Op::Ne),
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_GT => Some(Op::Gt),
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_GE => Some(Op::Ge),
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_LT => Some(Op::Lt),
+                    IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_LE => Some(Op::Le),
+                    _ => None,
+                },
             });
         }
         let r = self.ctx.resource();
@@ -131,12 +141,50 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                     let mut usage = info.constraint_usage(c);
                     usage.set_argv_index(c_int::try_from(n + 1).unwrap_or(c_int::MAX));
                 }
+                let mut next_arg = args.len() + 1;
                 if let Some(l) = limit {
                     info.constraint_usage(l)
-                        .set_argv_index(c_int::try_from(args.len() + 1).unwrap_or(c_int::MAX));
+                        .set_argv_index(c_int::try_from(next_arg).unwrap_or(c_int::MAX));
+                    next_arg += 1;
+                }
+                let mut plan = Plan {
+                    method,
+                    params: flags,
+                    has_limit: limit.is_some(),
+                    ..Plan::default()
+                };
+                if let Some(m) = r.methods.get(method).filter(|m| m.is_list()) {
+                    // WHERE conditions the list's filter can take.
+                    if m.param("filter").is_some()
+                        && pushdown::filterable(&self.ctx.svc.name, &r.name)
+                    {
+                        for (i, o) in offered.iter().enumerate() {
+                            let Some(op) = o.op else { continue };
+                            let Some(col) = self.ctx.shape.columns.get(o.column) else {
+                                continue;
+                            };
+                            if !o.usable
+                                || !col.response
+                                || !pushdown::pushable(&col.name, op)
+                                || info.is_in_constraint(i).unwrap_or(true)
+                                || args.contains(&i)
+                            {
+                                continue;
+                            }
+                            info.constraint_usage(i)
+                                .set_argv_index(c_int::try_from(next_arg).unwrap_or(c_int::MAX));
+                            next_arg += 1;
+                            plan.pushes.push((col.name.clone(), op));
+                        }
+                    }
+                    // The columns the query reads.
+                    if m.param("readMask").is_some() && !plan.params.iter().any(|p| p == "readMask")
+                    {
+                        plan.mask = read_mask(&self.ctx.shape, info.col_used());
+                    }
                 }
                 info.set_idx_num(c_int::try_from(method).unwrap_or(0));
-                info.set_idx_str(&plan::encode(method, &flags, limit.is_some()));
+                info.set_idx_str(&plan.encode());
                 let is_get = r.methods.get(method).is_some_and(|m| !m.is_list());
                 info.set_estimated_cost(
                     if is_get { 10.0 } else { 1000.0 } / (1 + args.len()) as f64,
@@ -435,19 +483,46 @@ fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
     out
 }
 
-async fn fetch_pages(
+/// One list's pages for one combination of parameters, fetched in a task.
+struct PageJob {
     client: Client,
     svc: Arc<Service>,
     method: Method,
     params: Arc<Params>,
+    /// Request-only values: pushed-down filter terms, the read mask.
+    extra: Params,
     tx: mpsc::Sender<Result<Vec<Value>, skyql_client::Error>>,
+    /// With `lazy`, a permit per page after the first: the reader grants one
+    /// when it is half-way through the current page.
     demand: Arc<Semaphore>,
     lazy: bool,
-) {
+}
+
+async fn fetch_pages(job: PageJob) {
+    let PageJob {
+        client,
+        svc,
+        method,
+        params,
+        extra,
+        tx,
+        demand,
+        lazy,
+    } = job;
     let items_key = method.items_key.clone().unwrap_or_default();
     let mut token: Option<String> = params.get("pageToken").cloned();
+    // The request's values: the row's parameters, with pushed-down terms
+    // ANDed into the user's filter and the read mask added.
+    let mut base = (*params).clone();
+    for (k, v) in extra {
+        let merged = match (k.as_str(), base.get(&k)) {
+            ("filter", Some(user)) if !user.trim().is_empty() => format!("({user}) AND {v}"),
+            _ => v,
+        };
+        base.insert(k, merged);
+    }
     loop {
-        let mut values = (*params).clone();
+        let mut values = base.clone();
         if let Some(t) = &token {
             values.insert("pageToken".into(), t.clone());
         }
@@ -490,6 +565,7 @@ impl ResourceCursor<'_> {
         method_idx: usize,
         args: Vec<(String, Vec<String>)>,
         has_limit: bool,
+        extra: Params,
     ) -> Result<(), Error> {
         let ctx = self.ctx.clone();
         let r = ctx.resource();
@@ -511,15 +587,16 @@ impl ResourceCursor<'_> {
                 let params = Arc::new(combo);
                 let (tx, rx) = mpsc::channel(1);
                 let demand = Arc::new(Semaphore::new(0));
-                stream.tasks.push(ctx.rt.spawn(fetch_pages(
-                    ctx.client.clone(),
-                    ctx.svc.clone(),
-                    m.clone(),
-                    params.clone(),
+                stream.tasks.push(ctx.rt.spawn(fetch_pages(PageJob {
+                    client: ctx.client.clone(),
+                    svc: ctx.svc.clone(),
+                    method: m.clone(),
+                    params: params.clone(),
+                    extra: extra.clone(),
                     tx,
-                    demand.clone(),
-                    has_limit,
-                )));
+                    demand: demand.clone(),
+                    lazy: has_limit,
+                })));
                 stream.sources.push_back(Source::Pages {
                     rx,
                     demand,
@@ -632,11 +709,11 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
         args: &Filters<'_>,
     ) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
-        let (method, params, has_limit) = idx_str
-            .and_then(plan::decode)
+        let plan = idx_str
+            .and_then(Plan::decode)
             .ok_or_else(|| ctx.fail(Error::Internal("bad query plan".into())))?;
-        let mut lists = Vec::with_capacity(params.len());
-        for (i, p) in params.iter().enumerate() {
+        let mut lists = Vec::with_capacity(plan.params.len() + 2);
+        for (i, p) in plan.params.iter().enumerate() {
             let (name, is_in) = match p.strip_suffix('+') {
                 Some(n) => (n.to_string(), true),
                 None => (p.clone(), false),
@@ -657,10 +734,29 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
             }
             lists.push((name, values));
         }
+        // Pushed conditions join the list's filter (AND the user's own).
+        let first_push = plan.params.len() + usize::from(plan.has_limit);
+        let mut terms: Vec<String> = Vec::new();
+        for (k, (column, op)) in plan.pushes.iter().enumerate() {
+            if let Some(v) = args.iter().nth(first_push + k)
+                && let Some(t) = pushdown::term(column, *op, v)
+            {
+                terms.push(t);
+            }
+        }
+        // These go into requests only: rows keep the user's own values, which
+        // SQLite checks its constraints against.
+        let mut extra = Params::new();
+        if !terms.is_empty() {
+            extra.insert("filter".into(), terms.join(" AND "));
+        }
+        if !plan.mask.is_empty() {
+            extra.insert("readMask".into(), plan.mask.join(","));
+        }
         self.rowid = 0;
         self.current = None;
         self.stream = None;
-        self.start(method, lists, has_limit)
+        self.start(plan.method, lists, plan.has_limit, extra)
             .map_err(|e| ctx.fail(e))?;
         self.advance().map_err(|e| ctx.fail(e))
     }
@@ -720,5 +816,66 @@ fn http_status(e: &skyql_client::Error) -> Option<u16> {
             Some(*status)
         }
         _ => None,
+    }
+}
+
+/// The response fields a query reads (always `name`, which rows are keyed
+/// by); empty when it reads them all or SQLite cannot say (column 63 stands
+/// for "63 and above").
+fn read_mask(shape: &Shape, used: u64) -> Vec<String> {
+    if used & (1 << 63) != 0 {
+        return Vec::new();
+    }
+    let response: Vec<(usize, &str)> = shape
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.response)
+        .map(|(i, c)| (i, c.name.as_str()))
+        .collect();
+    let mut mask: Vec<String> = response
+        .iter()
+        .filter(|(i, _)| *i < 63 && used & (1 << i) != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect();
+    if mask.len() == response.len() {
+        return Vec::new();
+    }
+    if !mask.iter().any(|m| m == "name") && response.iter().any(|(_, n)| *n == "name") {
+        mask.push("name".into());
+    }
+    mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::TableColumn;
+
+    fn col(name: &str, response: bool) -> TableColumn {
+        TableColumn {
+            name: name.into(),
+            ty: "string".into(),
+            hidden: !response,
+            response,
+            param: !response,
+            body_field: None,
+        }
+    }
+
+    #[test]
+    fn read_mask_lists_used_fields_and_name() {
+        let shape = Shape {
+            columns: vec![
+                col("displayName", true),
+                col("name", true),
+                col("state", true),
+                col("projectsId", false),
+            ],
+        };
+        assert_eq!(read_mask(&shape, 0b0001), ["displayName", "name"]);
+        assert_eq!(read_mask(&shape, 0b1101), ["displayName", "state", "name"]);
+        assert!(read_mask(&shape, 0b0111).is_empty(), "all fields: no mask");
+        assert!(read_mask(&shape, 1 << 63).is_empty(), "unknown: no mask");
     }
 }
