@@ -239,15 +239,12 @@ pub fn object_table(objects: &[Value]) -> Table {
 }
 
 pub fn cell_of(v: Option<&Value>) -> Cell {
-    match v {
-        None | Some(Value::Null) => Cell::Null,
-        Some(Value::String(s)) => Cell::Text(s.clone()),
-        Some(Value::Bool(b)) => Cell::Integer(i64::from(*b)),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => Cell::Integer(i),
-            None => Cell::Real(n.as_f64().unwrap_or(0.0)),
-        },
-        Some(other) => Cell::Text(other.to_string()),
+    use rusqlite::types::Value as Sql;
+    match crate::value::json_to_sql(v) {
+        Sql::Null | Sql::Blob(_) => Cell::Null,
+        Sql::Integer(i) => Cell::Integer(i),
+        Sql::Real(r) => Cell::Real(r),
+        Sql::Text(t) => Cell::Text(t),
     }
 }
 

@@ -48,6 +48,32 @@ impl TableCtx {
             .unwrap_or(&self.svc.resources[0])
     }
 
+    /// The first method of `verb`, or the error that says there is none.
+    fn method_for(&self, verbs: &[SqlVerb], name: &'static str) -> rusqlite::Result<&Method> {
+        let r = self.resource();
+        verbs
+            .iter()
+            .find_map(|v| r.methods_for(*v).next())
+            .ok_or_else(|| {
+                self.fail(Error::NoVerb {
+                    resource: r.id.clone(),
+                    verb: name,
+                })
+            })
+    }
+
+    /// Checks the parameters, sends the request, records the response for
+    /// RETURNING and AWAIT; returns the response's rowid.
+    fn mutate(&self, m: &Method, params: &Params, body: Option<Value>) -> rusqlite::Result<i64> {
+        check_required(self.resource(), m, params).map_err(|e| self.fail(e))?;
+        let req = request::build(&self.svc, m, params, body);
+        let resp = self
+            .rt
+            .block_on(self.client.send(req))
+            .map_err(|e| self.fail(e.into()))?;
+        Ok(record_mutation(self, resp))
+    }
+
     /// Keeps the rich error for the engine and gives SQLite a short one.
     fn fail(&self, e: Error) -> rusqlite::Error {
         let msg = e.to_string();
@@ -224,59 +250,25 @@ impl UpdateVTab<'_> for ResourceTab {
             .and_then(|m| m.get(&id).cloned())
             .unwrap_or_default();
         let ctx = self.ctx.clone();
-        let r = ctx.resource();
-        let m = r.methods_for(SqlVerb::Delete).next().ok_or_else(|| {
-            ctx.fail(Error::NoVerb {
-                resource: r.id.clone(),
-                verb: "DELETE",
-            })
-        })?;
-        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
-        let req = request::build(&ctx.svc, m, &params, None);
-        let resp = ctx
-            .rt
-            .block_on(ctx.client.send(req))
-            .map_err(|e| ctx.fail(e.into()))?;
-        record_mutation(&ctx, resp);
+        let m = ctx.method_for(&[SqlVerb::Delete], "DELETE")?;
+        ctx.mutate(m, &params, None)?;
         Ok(())
     }
 
     fn insert(&mut self, args: &Inserts<'_>) -> rusqlite::Result<i64> {
         let ctx = self.ctx.clone();
-        let r = ctx.resource();
-        let m = r.methods_for(SqlVerb::Insert).next().ok_or_else(|| {
-            ctx.fail(Error::NoVerb {
-                resource: r.id.clone(),
-                verb: "INSERT",
-            })
-        })?;
+        let m = ctx.method_for(&[SqlVerb::Insert], "INSERT")?;
         // args: [old rowid, new rowid, column 0, column 1, ...]
         let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
         let (params, body) =
             params_and_body(&ctx, m, &values, |_| true).map_err(|e| ctx.fail(e))?;
-        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
-        let req = request::build(&ctx.svc, m, &params, Some(Value::Object(body)));
-        let resp = ctx
-            .rt
-            .block_on(ctx.client.send(req))
-            .map_err(|e| ctx.fail(e.into()))?;
-        let rowid = record_mutation(&ctx, resp);
-        Ok(rowid)
+        ctx.mutate(m, &params, Some(Value::Object(body)))
     }
 
     fn update(&mut self, args: &Updates<'_>) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
         let r = ctx.resource();
-        let m = r
-            .methods_for(SqlVerb::Update)
-            .next()
-            .or_else(|| r.methods_for(SqlVerb::Replace).next())
-            .ok_or_else(|| {
-                ctx.fail(Error::NoVerb {
-                    resource: r.id.clone(),
-                    verb: "UPDATE",
-                })
-            })?;
+        let m = ctx.method_for(&[SqlVerb::Update, SqlVerb::Replace], "UPDATE")?;
         let id = args.get::<i64>(0).unwrap_or(-1);
         let mut params = self
             .rows
@@ -300,13 +292,7 @@ impl UpdateVTab<'_> for ResourceTab {
                 body.keys().cloned().collect::<Vec<_>>().join(","),
             );
         }
-        check_required(r, m, &params).map_err(|e| ctx.fail(e))?;
-        let req = request::build(&ctx.svc, m, &params, Some(Value::Object(body)));
-        let resp = ctx
-            .rt
-            .block_on(ctx.client.send(req))
-            .map_err(|e| ctx.fail(e.into()))?;
-        record_mutation(&ctx, resp);
+        ctx.mutate(m, &params, Some(Value::Object(body)))?;
         Ok(())
     }
 }
@@ -771,6 +757,11 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
     }
 
     fn column(&self, out: &mut Context, i: c_int) -> rusqlite::Result<()> {
+        // In an UPDATE, leaving unchanged columns unset lets `update` tell
+        // what the statement SETs.
+        if out.no_change() {
+            return Ok(());
+        }
         let Some(row) = &self.current else {
             return out.set_result(rusqlite::types::Null);
         };
