@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_emulator;
+mod bench_select;
 mod discovery;
 mod test;
 
@@ -20,7 +21,9 @@ commands:
   test                everything CI tests: Rust tests, then the Python
                       compatibility tests against the emulator
   bench               start-up and document-loading benchmarks
-  bench-emulator      emulator throughput and memory benchmark";
+  bench-emulator      emulator throughput and memory benchmark
+  bench-select        SELECT against the emulator: skyql vs a bare HTTP loop vs
+                      Google's Python client; peak memory over 100,000 jobs";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +39,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(rest),
         "bench-load" => bench::load_all(),
         "bench-emulator" => bench_emulator::run(rest),
+        "bench-select" => bench_select::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

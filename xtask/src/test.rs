@@ -33,11 +33,19 @@ pub fn run_all(args: &[String]) -> Result<()> {
 
 fn python_tests(root: &Path, docs: &Path) -> Result<()> {
     let tests = root.join("tests/python");
-    let requirements = tests.join("requirements.txt");
-    if !requirements.is_file() {
-        eprintln!("xtask: no tests/python/requirements.txt; skipping Python tests");
-        return Ok(());
-    }
+    let python = venv_python(root)?;
+    run(Command::new(&python)
+        .current_dir(root)
+        .env("SKYQL_BIN", root.join("target/debug/skyql"))
+        .env("SKYQL_DISCOVERY_DIR", docs)
+        .args(["-m", "pytest", "-q"])
+        .arg(&tests))
+}
+
+/// The virtualenv under `target/` with Google's Python client (pinned in
+/// tests/python/requirements.txt) installed; created on first use.
+pub fn venv_python(root: &Path) -> Result<std::path::PathBuf> {
+    let requirements = root.join("tests/python/requirements.txt");
     let venv = root.join("target/py-venv");
     let python = venv.join("bin/python");
     if !python.is_file() {
@@ -55,10 +63,5 @@ fn python_tests(root: &Path, docs: &Path) -> Result<()> {
             "-r",
         ])
         .arg(&requirements))?;
-    run(Command::new(&python)
-        .current_dir(root)
-        .env("SKYQL_BIN", root.join("target/debug/skyql"))
-        .env("SKYQL_DISCOVERY_DIR", docs)
-        .args(["-m", "pytest", "-q"])
-        .arg(&tests))
+    Ok(python)
 }

@@ -383,13 +383,18 @@ struct Row {
     derived: Params,
 }
 
+/// A page of items and the parameters it was read with.
+type PageResult = Result<(Arc<Params>, Vec<Value>), skyql_client::Error>;
+
 enum Source {
     Ready(Vec<Row>),
+    /// Pages from one or more list tasks. With `demand`, one list read
+    /// lazily (a LIMIT may stop it early); without, every combination's task
+    /// runs ahead into one shared channel and rows come in the order pages
+    /// arrive, so that fan-out is concurrent with bounded memory.
     Pages {
-        rx: mpsc::Receiver<Result<Vec<Value>, skyql_client::Error>>,
-        demand: Arc<Semaphore>,
-        params: Arc<Params>,
-        lazy: bool,
+        rx: mpsc::Receiver<PageResult>,
+        demand: Option<Arc<Semaphore>>,
     },
 }
 
@@ -477,11 +482,10 @@ struct PageJob {
     params: Arc<Params>,
     /// Request-only values: pushed-down filter terms, the read mask.
     extra: Params,
-    tx: mpsc::Sender<Result<Vec<Value>, skyql_client::Error>>,
-    /// With `lazy`, a permit per page after the first: the reader grants one
+    tx: mpsc::Sender<PageResult>,
+    /// If set, a permit per page after the first: the reader grants one
     /// when it is half-way through the current page.
-    demand: Arc<Semaphore>,
-    lazy: bool,
+    demand: Option<Arc<Semaphore>>,
 }
 
 async fn fetch_pages(job: PageJob) {
@@ -493,7 +497,6 @@ async fn fetch_pages(job: PageJob) {
         extra,
         tx,
         demand,
-        lazy,
     } = job;
     let items_key = method.items_key.clone().unwrap_or_default();
     let mut token: Option<String> = params.get("pageToken").cloned();
@@ -529,14 +532,14 @@ async fn fetch_pages(job: PageJob) {
             Some(Value::Array(a)) => a.clone(),
             _ => Vec::new(),
         };
-        if tx.send(Ok(items)).await.is_err() {
+        if tx.send(Ok((params.clone(), items))).await.is_err() {
             return;
         }
         match next {
             Some(t) if Some(&t) != token.as_ref() => token = Some(t),
             _ => return,
         }
-        if lazy {
+        if let Some(demand) = &demand {
             match demand.acquire().await {
                 Ok(p) => p.forget(),
                 Err(_) => return,
@@ -569,26 +572,37 @@ impl ResourceCursor<'_> {
         };
         if m.is_list() {
             let _guard = ctx.rt.enter();
+            let shared = (!has_limit).then(|| mpsc::channel(combos.len().max(2)));
             for combo in combos {
-                let params = Arc::new(combo);
-                let (tx, rx) = mpsc::channel(1);
-                let demand = Arc::new(Semaphore::new(0));
-                stream.tasks.push(ctx.rt.spawn(fetch_pages(PageJob {
+                let job = |tx, demand| PageJob {
                     client: ctx.client.clone(),
                     svc: ctx.svc.clone(),
                     method: m.clone(),
-                    params: params.clone(),
+                    params: Arc::new(combo),
                     extra: extra.clone(),
                     tx,
-                    demand: demand.clone(),
-                    lazy: has_limit,
-                })));
-                stream.sources.push_back(Source::Pages {
-                    rx,
                     demand,
-                    params,
-                    lazy: has_limit,
-                });
+                };
+                match &shared {
+                    Some((tx, _)) => stream
+                        .tasks
+                        .push(ctx.rt.spawn(fetch_pages(job(tx.clone(), None)))),
+                    None => {
+                        let (tx, rx) = mpsc::channel(1);
+                        let demand = Arc::new(Semaphore::new(0));
+                        stream
+                            .tasks
+                            .push(ctx.rt.spawn(fetch_pages(job(tx, Some(demand.clone())))));
+                        stream.sources.push_back(Source::Pages {
+                            rx,
+                            demand: Some(demand),
+                        });
+                    }
+                }
+            }
+            // The shared channel closes when the last task drops its sender.
+            if let Some((_, rx)) = shared {
+                stream.sources.push_back(Source::Pages { rx, demand: None });
             }
         } else {
             // Single-object reads: all at once, concurrently; a 404 is no row.
@@ -638,7 +652,8 @@ impl ResourceCursor<'_> {
                 if let Some(n) = stream.until_prefetch.as_mut() {
                     if *n == 0 {
                         if let Some(Source::Pages {
-                            demand, lazy: true, ..
+                            demand: Some(demand),
+                            ..
                         }) = stream.sources.front()
                         {
                             demand.add_permits(1);
@@ -661,12 +676,12 @@ impl ResourceCursor<'_> {
                     stream.buffer.extend(rows.drain(..));
                     stream.sources.pop_front();
                 }
-                Source::Pages { rx, params, .. } => match rx.blocking_recv() {
+                Source::Pages { rx, .. } => match rx.blocking_recv() {
                     None => {
                         stream.sources.pop_front();
                     }
                     Some(Err(e)) => return Err(e.into()),
-                    Some(Ok(items)) => {
+                    Some(Ok((params, items))) => {
                         let r = ctx.resource();
                         let n = items.len();
                         for it in items {
