@@ -21,6 +21,11 @@ impl Format {
 }
 
 pub fn write(out: &mut impl Write, table: &Table, format: Format) -> std::io::Result<()> {
+    // Statements without a result set (INSERT without RETURNING, EXEC that
+    // returns nothing) print only their notice.
+    if table.columns.is_empty() {
+        return Ok(());
+    }
     match format {
         Format::Table => write_table(out, table),
         Format::Json => {
