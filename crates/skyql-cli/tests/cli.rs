@@ -365,3 +365,136 @@ fn registry_pull_a_whole_folder_and_list() {
             .contains("{\"name\":\"machineType\",\"type\":\"string\",\"description\":")
     );
 }
+
+/// A `skyql emulator` child process; killed on drop.
+struct EmulatorProcess {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn emulator_process(dir: &Path) -> EmulatorProcess {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args([
+            "emulator",
+            "--addr",
+            "127.0.0.1:0",
+            "--seed-jobs",
+            "6",
+            "--clock",
+            "frozen",
+        ])
+        .arg("--credentials-out")
+        .arg(dir.join("key.json"))
+        .arg("--authorized-user-out")
+        .arg(dir.join("user.json"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("emulator");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("url");
+    EmulatorProcess {
+        child,
+        base_url: line.trim().to_string(),
+    }
+}
+
+#[test]
+fn credentials_reach_a_separate_emulator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_process(dir.path());
+    let key = dir.path().join("key.json");
+    let sql = "SELECT count(*) AS n FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId IN ('us-central1', 'europe-west4')";
+    let run = |extra: &[&str], env: &[(&str, String)]| {
+        let mut c = bin();
+        c.arg("--home")
+            .arg(dir.path())
+            .args(["--endpoint", &emu.base_url, "-o", "csv"]);
+        c.env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env("HOME", dir.path());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(extra).args(["exec", sql]).output().expect("run")
+    };
+    // StackQL's --auth with a key file.
+    let auth = format!(
+        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
+        key.display()
+    );
+    let out = run(&["--auth", &auth], &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n\n6\n",
+        "{}",
+        render(&out)
+    );
+    // credentialsenvvar: the key JSON in a variable of the user's choosing.
+    let key_json = std::fs::read_to_string(&key).expect("key");
+    let out = run(
+        &[
+            "--auth",
+            r#"{"google":{"type":"service_account","credentialsenvvar":"MY_KEY"}}"#,
+        ],
+        &[("MY_KEY", key_json.clone())],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n\n6\n",
+        "{}",
+        render(&out)
+    );
+    // No --auth: GOOGLE_CREDENTIALS, then Application Default Credentials.
+    let out = run(&[], &[("GOOGLE_CREDENTIALS", key_json)]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n\n6\n",
+        "{}",
+        render(&out)
+    );
+    let out = run(
+        &[],
+        &[(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            dir.path().join("user.json").display().to_string(),
+        )],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n\n6\n",
+        "{}",
+        render(&out)
+    );
+    // A bad key file is named, with what is wrong.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"type\": \"service_account\"}").expect("write");
+    let auth = format!(
+        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
+        bad.display()
+    );
+    let out = run(&["--auth", &auth], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("private_key"),
+        "{err}"
+    );
+    // Malformed --auth JSON says what shape is expected.
+    let out = run(&["--auth", "{google"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--auth"),
+        "{}",
+        render(&out)
+    );
+}

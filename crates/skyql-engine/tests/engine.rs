@@ -577,6 +577,14 @@ fn insert_cancel_delete_and_await() {
     assert_eq!(t.notice.as_deref(), Some("INSERT 1"));
     let name = column(&t, "name")[0].clone();
     let id = name.rsplit('/').next().expect("id").to_string();
+    // Bare field names work as body columns too; RETURNING * gives every field.
+    let t = l.run(&format!(
+        "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, displayName, jobSpec, labels) \
+         VALUES ('demo-project', 'us-central1', 'bare-1', '{spec}', '{{\"team\":\"x\"}}') RETURNING *"
+    ));
+    assert_eq!(column(&t, "displayName"), ["bare-1"]);
+    assert_eq!(column(&t, "labels"), [r#"{"team":"x"}"#]);
+    assert!(t.columns.contains(&"createTime".to_string()));
     // Bad JSON in a body column is caught before any request.
     let err = l.fail(
         "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName, data__jobSpec) \
