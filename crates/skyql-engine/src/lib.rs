@@ -11,6 +11,7 @@ mod plan;
 mod pushdown;
 mod request;
 mod rewrite;
+mod scan;
 mod shape;
 mod statement;
 mod table;

@@ -9,6 +9,7 @@
 use crate::plan::{self, Choice, Offered, Plan};
 use crate::pushdown::{self, Op};
 use crate::request;
+use crate::scan::{Params, Row, Stream};
 use crate::shape::Shape;
 use crate::value::{json_to_sql, sql_to_body, sql_to_param};
 use crate::{Error, StatementState};
@@ -21,12 +22,11 @@ use serde_json::{Map, Value};
 use skyql_client::Client;
 use skyql_provider::{Method, Resource, Service, SqlVerb};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_int};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
-use tokio::sync::{Semaphore, mpsc};
 
 /// Everything a resource's table needs, shared by its cursors.
 pub struct TableCtx {
@@ -39,7 +39,7 @@ pub struct TableCtx {
 }
 
 impl TableCtx {
-    fn resource(&self) -> &Resource {
+    pub(crate) fn resource(&self) -> &Resource {
         // The name was resolved when the table was registered.
         self.svc
             .resources
@@ -85,8 +85,6 @@ impl TableCtx {
         rusqlite::Error::ModuleError(msg)
     }
 }
-
-type Params = BTreeMap<String, String>;
 
 #[repr(C)]
 pub struct ResourceTab {
@@ -376,44 +374,6 @@ fn params_and_body(
     Ok((params, body))
 }
 
-/// One row: the item as the API returned it, and the parameters it was read with.
-struct Row {
-    item: Map<String, Value>,
-    params: Arc<Params>,
-    derived: Params,
-}
-
-/// A page of items and the parameters it was read with.
-type PageResult = Result<(Arc<Params>, Vec<Value>), skyql_client::Error>;
-
-enum Source {
-    Ready(Vec<Row>),
-    /// Pages from one or more list tasks. With `demand`, one list read
-    /// lazily (a LIMIT may stop it early); without, every combination's task
-    /// runs ahead into one shared channel and rows come in the order pages
-    /// arrive, so that fan-out is concurrent with bounded memory.
-    Pages {
-        rx: mpsc::Receiver<PageResult>,
-        demand: Option<Arc<Semaphore>>,
-    },
-}
-
-struct Stream {
-    sources: VecDeque<Source>,
-    buffer: VecDeque<Row>,
-    /// Rows left in the current page before the next page is asked for.
-    until_prefetch: Option<usize>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
 #[repr(C)]
 pub struct ResourceCursor<'vtab> {
     base: ffi::sqlite3_vtab_cursor,
@@ -425,280 +385,16 @@ pub struct ResourceCursor<'vtab> {
     phantom: PhantomData<&'vtab ResourceTab>,
 }
 
-/// Every combination of the parameter values (IN lists multiply).
-fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
-    let mut out = vec![Params::new()];
-    for (name, values) in lists {
-        let mut next = Vec::with_capacity(out.len() * values.len());
-        for combo in &out {
-            for v in values {
-                let mut c = combo.clone();
-                c.insert(name.clone(), v.clone());
-                next.push(c);
-            }
-        }
-        out = next;
-    }
-    out
-}
-
-/// Recovers path parameters from a resource name, using the get method's
-/// flat path: `projects/1/locations/l/customJobs/7` → customJobsId = 7, ...
-fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
-    let mut out = Params::new();
-    let Some(name) = item.get("name").and_then(Value::as_str) else {
-        return out;
-    };
-    let Some(template) = r
-        .methods
-        .iter()
-        .find(|m| m.name == "get")
-        .and_then(|m| m.flat_path.as_deref())
-    else {
-        return out;
-    };
-    let tsegs: Vec<&str> = template.split('/').collect();
-    let nsegs: Vec<&str> = name.split('/').collect();
-    // The template has a version prefix (`v1/`) the name lacks: align from the end.
-    if nsegs.len() > tsegs.len() {
-        return out;
-    }
-    let offset = tsegs.len() - nsegs.len();
-    for (t, n) in tsegs[offset..].iter().zip(&nsegs) {
-        if let Some(p) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-            out.insert(p.to_string(), (*n).to_string());
-        } else if t != n {
-            return Params::new();
-        }
-    }
-    out
-}
-
-/// One list's pages for one combination of parameters, fetched in a task.
-struct PageJob {
-    client: Client,
-    svc: Arc<Service>,
-    method: Method,
-    params: Arc<Params>,
-    /// Request-only values: pushed-down filter terms, the read mask.
-    extra: Params,
-    tx: mpsc::Sender<PageResult>,
-    /// If set, a permit per page after the first: the reader grants one
-    /// when it is half-way through the current page.
-    demand: Option<Arc<Semaphore>>,
-}
-
-async fn fetch_pages(job: PageJob) {
-    let PageJob {
-        client,
-        svc,
-        method,
-        params,
-        extra,
-        tx,
-        demand,
-    } = job;
-    let items_key = method.items_key.clone().unwrap_or_default();
-    let mut token: Option<String> = params.get("pageToken").cloned();
-    // The request's values: the row's parameters, with pushed-down terms
-    // ANDed into the user's filter and the read mask added.
-    let mut base = (*params).clone();
-    for (k, v) in extra {
-        let merged = match (k.as_str(), base.get(&k)) {
-            ("filter", Some(user)) if !user.trim().is_empty() => format!("({user}) AND {v}"),
-            _ => v,
-        };
-        base.insert(k, merged);
-    }
-    loop {
-        let mut values = base.clone();
-        if let Some(t) = &token {
-            values.insert("pageToken".into(), t.clone());
-        }
-        let req = request::build(&svc, &method, &values, None);
-        let page = match client.send(req).await {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
-        };
-        let next = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        let items = match page.get(&items_key) {
-            Some(Value::Array(a)) => a.clone(),
-            _ => Vec::new(),
-        };
-        if tx.send(Ok((params.clone(), items))).await.is_err() {
-            return;
-        }
-        match next {
-            Some(t) if Some(&t) != token.as_ref() => token = Some(t),
-            _ => return,
-        }
-        if let Some(demand) = &demand {
-            match demand.acquire().await {
-                Ok(p) => p.forget(),
-                Err(_) => return,
-            }
-        }
-    }
-}
-
 impl ResourceCursor<'_> {
-    fn start(
-        &mut self,
-        method_idx: usize,
-        args: Vec<(String, Vec<String>)>,
-        has_limit: bool,
-        extra: Params,
-    ) -> Result<(), Error> {
-        let ctx = self.ctx.clone();
-        let r = ctx.resource();
-        let m = r
-            .methods
-            .get(method_idx)
-            .cloned()
-            .ok_or_else(|| Error::Internal(format!("method {method_idx} of {}", r.id)))?;
-        let combos = combinations(&args);
-        let mut stream = Stream {
-            sources: VecDeque::new(),
-            buffer: VecDeque::new(),
-            until_prefetch: None,
-            tasks: Vec::new(),
-        };
-        if m.is_list() {
-            let _guard = ctx.rt.enter();
-            let shared = (!has_limit).then(|| mpsc::channel(combos.len().max(2)));
-            for combo in combos {
-                let job = |tx, demand| PageJob {
-                    client: ctx.client.clone(),
-                    svc: ctx.svc.clone(),
-                    method: m.clone(),
-                    params: Arc::new(combo),
-                    extra: extra.clone(),
-                    tx,
-                    demand,
-                };
-                match &shared {
-                    Some((tx, _)) => stream
-                        .tasks
-                        .push(ctx.rt.spawn(fetch_pages(job(tx.clone(), None)))),
-                    None => {
-                        let (tx, rx) = mpsc::channel(1);
-                        let demand = Arc::new(Semaphore::new(0));
-                        stream
-                            .tasks
-                            .push(ctx.rt.spawn(fetch_pages(job(tx, Some(demand.clone())))));
-                        stream.sources.push_back(Source::Pages {
-                            rx,
-                            demand: Some(demand),
-                        });
-                    }
-                }
-            }
-            // The shared channel closes when the last task drops its sender.
-            if let Some((_, rx)) = shared {
-                stream.sources.push_back(Source::Pages { rx, demand: None });
-            }
-        } else {
-            // Single-object reads: all at once, concurrently; a 404 is no row.
-            let futures: Vec<_> = combos
-                .into_iter()
-                .map(|combo| {
-                    let req = request::build(&ctx.svc, &m, &combo, None);
-                    let client = ctx.client.clone();
-                    ctx.rt.spawn(async move { (combo, client.send(req).await) })
-                })
-                .collect();
-            let results = ctx.rt.block_on(async {
-                let mut out = Vec::with_capacity(futures.len());
-                for f in futures {
-                    out.push(f.await);
-                }
-                out
-            });
-            let mut rows = Vec::new();
-            for res in results {
-                let (combo, resp) = res.map_err(|e| Error::Internal(e.to_string()))?;
-                match resp {
-                    Ok(Value::Object(item)) => rows.push(Row {
-                        derived: derive_params(r, &item),
-                        item,
-                        params: Arc::new(combo),
-                    }),
-                    Ok(_) => {}
-                    Err(e) if http_status(&e) == Some(404) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            stream.sources.push_back(Source::Ready(rows));
-        }
-        self.stream = Some(stream);
-        Ok(())
-    }
-
     fn advance(&mut self) -> Result<(), Error> {
-        let ctx = self.ctx.clone();
-        let Some(stream) = self.stream.as_mut() else {
-            self.current = None;
-            return Ok(());
+        self.current = match self.stream.as_mut() {
+            Some(stream) => stream.next_row(&self.ctx)?,
+            None => None,
         };
-        loop {
-            if let Some(row) = stream.buffer.pop_front() {
-                if let Some(n) = stream.until_prefetch.as_mut() {
-                    if *n == 0 {
-                        if let Some(Source::Pages {
-                            demand: Some(demand),
-                            ..
-                        }) = stream.sources.front()
-                        {
-                            demand.add_permits(1);
-                        }
-                        stream.until_prefetch = None;
-                    } else {
-                        *n -= 1;
-                    }
-                }
-                self.current = Some(row);
-                self.rowid += 1;
-                return Ok(());
-            }
-            let Some(source) = stream.sources.front_mut() else {
-                self.current = None;
-                return Ok(());
-            };
-            match source {
-                Source::Ready(rows) => {
-                    stream.buffer.extend(rows.drain(..));
-                    stream.sources.pop_front();
-                }
-                Source::Pages { rx, .. } => match rx.blocking_recv() {
-                    None => {
-                        stream.sources.pop_front();
-                    }
-                    Some(Err(e)) => return Err(e.into()),
-                    Some(Ok((params, items))) => {
-                        let r = ctx.resource();
-                        let n = items.len();
-                        for it in items {
-                            if let Value::Object(item) = it {
-                                stream.buffer.push_back(Row {
-                                    derived: derive_params(r, &item),
-                                    item,
-                                    params: params.clone(),
-                                });
-                            }
-                        }
-                        // Ask for the next page once half of this one is read.
-                        stream.until_prefetch = Some(n / 2);
-                    }
-                },
-            }
+        if self.current.is_some() {
+            self.rowid += 1;
         }
+        Ok(())
     }
 }
 
@@ -757,8 +453,14 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
         self.rowid = 0;
         self.current = None;
         self.stream = None;
-        self.start(plan.method, lists, plan.has_limit, extra)
-            .map_err(|e| ctx.fail(e))?;
+        let method = ctx
+            .resource()
+            .methods
+            .get(plan.method)
+            .ok_or_else(|| ctx.fail(Error::Internal(format!("no method {}", plan.method))))?;
+        self.stream = Some(
+            Stream::start(&ctx, method, &lists, plan.has_limit, extra).map_err(|e| ctx.fail(e))?,
+        );
         self.advance().map_err(|e| ctx.fail(e))
     }
 
@@ -813,15 +515,6 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
             rows.insert(self.rowid, params);
         }
         Ok(self.rowid)
-    }
-}
-
-fn http_status(e: &skyql_client::Error) -> Option<u16> {
-    match e {
-        skyql_client::Error::Api { status, .. } | skyql_client::Error::Status { status, .. } => {
-            Some(*status)
-        }
-        _ => None,
     }
 }
 

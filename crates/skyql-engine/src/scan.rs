@@ -1,0 +1,327 @@
+//! Reading a resource: one request per combination of parameter values
+//! (IN lists multiply), gets all at once, list pages through tasks and
+//! channels, rows handed to the cursor one at a time.
+
+use crate::Error;
+use crate::request;
+use crate::vtab::TableCtx;
+use serde_json::{Map, Value};
+use skyql_client::Client;
+use skyql_provider::{Method, Resource, Service};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Parameter values by name.
+pub type Params = BTreeMap<String, String>;
+
+/// One row: the item as the API returned it, and the parameters it was read with.
+pub struct Row {
+    pub item: Map<String, Value>,
+    pub params: Arc<Params>,
+    pub derived: Params,
+}
+
+/// A page of items and the parameters it was read with.
+type PageResult = Result<(Arc<Params>, Vec<Value>), skyql_client::Error>;
+
+enum Source {
+    Ready(Vec<Row>),
+    /// Pages from one or more list tasks. With `demand`, one list read
+    /// lazily (a LIMIT may stop it early); without, every combination's task
+    /// runs ahead into one shared channel and rows come in the order pages
+    /// arrive, so that fan-out is concurrent with bounded memory.
+    Pages {
+        rx: mpsc::Receiver<PageResult>,
+        demand: Option<Arc<Semaphore>>,
+    },
+}
+
+pub struct Stream {
+    sources: VecDeque<Source>,
+    buffer: VecDeque<Row>,
+    /// Rows left in the current page before the next page is asked for.
+    until_prefetch: Option<usize>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Every combination of the parameter values (IN lists multiply).
+fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
+    let mut out = vec![Params::new()];
+    for (name, values) in lists {
+        let mut next = Vec::with_capacity(out.len() * values.len());
+        for combo in &out {
+            for v in values {
+                let mut c = combo.clone();
+                c.insert(name.clone(), v.clone());
+                next.push(c);
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// Recovers path parameters from a resource name, using the get method's
+/// flat path: `projects/1/locations/l/customJobs/7` → customJobsId = 7, ...
+fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
+    let mut out = Params::new();
+    let Some(name) = item.get("name").and_then(Value::as_str) else {
+        return out;
+    };
+    let Some(template) = r
+        .methods
+        .iter()
+        .find(|m| m.name == "get")
+        .and_then(|m| m.flat_path.as_deref())
+    else {
+        return out;
+    };
+    let tsegs: Vec<&str> = template.split('/').collect();
+    let nsegs: Vec<&str> = name.split('/').collect();
+    // The template has a version prefix (`v1/`) the name lacks: align from the end.
+    if nsegs.len() > tsegs.len() {
+        return out;
+    }
+    let offset = tsegs.len() - nsegs.len();
+    for (t, n) in tsegs[offset..].iter().zip(&nsegs) {
+        if let Some(p) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            out.insert(p.to_string(), (*n).to_string());
+        } else if t != n {
+            return Params::new();
+        }
+    }
+    out
+}
+
+/// One list's pages for one combination of parameters, fetched in a task.
+struct PageJob {
+    client: Client,
+    svc: Arc<Service>,
+    method: Method,
+    params: Arc<Params>,
+    /// Request-only values: pushed-down filter terms, the read mask.
+    extra: Params,
+    tx: mpsc::Sender<PageResult>,
+    /// If set, a permit per page after the first: the reader grants one
+    /// when it is half-way through the current page.
+    demand: Option<Arc<Semaphore>>,
+}
+
+async fn fetch_pages(job: PageJob) {
+    let PageJob {
+        client,
+        svc,
+        method,
+        params,
+        extra,
+        tx,
+        demand,
+    } = job;
+    let items_key = method.items_key.clone().unwrap_or_default();
+    let mut token: Option<String> = params.get("pageToken").cloned();
+    // The request's values: the row's parameters, with pushed-down terms
+    // ANDed into the user's filter and the read mask added.
+    let mut base = (*params).clone();
+    for (k, v) in extra {
+        let merged = match (k.as_str(), base.get(&k)) {
+            ("filter", Some(user)) if !user.trim().is_empty() => format!("({user}) AND {v}"),
+            _ => v,
+        };
+        base.insert(k, merged);
+    }
+    loop {
+        let mut values = base.clone();
+        if let Some(t) = &token {
+            values.insert("pageToken".into(), t.clone());
+        }
+        let req = request::build(&svc, &method, &values, None);
+        let page = match client.send(req).await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let next = page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        let items = match page.get(&items_key) {
+            Some(Value::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        };
+        if tx.send(Ok((params.clone(), items))).await.is_err() {
+            return;
+        }
+        match next {
+            Some(t) if Some(&t) != token.as_ref() => token = Some(t),
+            _ => return,
+        }
+        if let Some(demand) = &demand {
+            match demand.acquire().await {
+                Ok(p) => p.forget(),
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+pub fn http_status(e: &skyql_client::Error) -> Option<u16> {
+    match e {
+        skyql_client::Error::Api { status, .. } | skyql_client::Error::Status { status, .. } => {
+            Some(*status)
+        }
+        _ => None,
+    }
+}
+
+impl Stream {
+    /// Starts reading with `m` for every combination of `args`: gets are
+    /// sent at once (concurrently, a 404 is no row), lists start a task each.
+    pub fn start(
+        ctx: &TableCtx,
+        m: &Method,
+        args: &[(String, Vec<String>)],
+        has_limit: bool,
+        extra: Params,
+    ) -> Result<Stream, Error> {
+        let r = ctx.resource();
+        let combos = combinations(args);
+        let mut stream = Stream {
+            sources: VecDeque::new(),
+            buffer: VecDeque::new(),
+            until_prefetch: None,
+            tasks: Vec::new(),
+        };
+        if m.is_list() {
+            let _guard = ctx.rt.enter();
+            let shared = (!has_limit).then(|| mpsc::channel(combos.len().max(2)));
+            for combo in combos {
+                let job = |tx, demand| PageJob {
+                    client: ctx.client.clone(),
+                    svc: ctx.svc.clone(),
+                    method: m.clone(),
+                    params: Arc::new(combo),
+                    extra: extra.clone(),
+                    tx,
+                    demand,
+                };
+                match &shared {
+                    Some((tx, _)) => stream
+                        .tasks
+                        .push(ctx.rt.spawn(fetch_pages(job(tx.clone(), None)))),
+                    None => {
+                        let (tx, rx) = mpsc::channel(1);
+                        let demand = Arc::new(Semaphore::new(0));
+                        stream
+                            .tasks
+                            .push(ctx.rt.spawn(fetch_pages(job(tx, Some(demand.clone())))));
+                        stream.sources.push_back(Source::Pages {
+                            rx,
+                            demand: Some(demand),
+                        });
+                    }
+                }
+            }
+            // The shared channel closes when the last task drops its sender.
+            if let Some((_, rx)) = shared {
+                stream.sources.push_back(Source::Pages { rx, demand: None });
+            }
+        } else {
+            let futures: Vec<_> = combos
+                .into_iter()
+                .map(|combo| {
+                    let req = request::build(&ctx.svc, m, &combo, None);
+                    let client = ctx.client.clone();
+                    ctx.rt.spawn(async move { (combo, client.send(req).await) })
+                })
+                .collect();
+            let results = ctx.rt.block_on(async {
+                let mut out = Vec::with_capacity(futures.len());
+                for f in futures {
+                    out.push(f.await);
+                }
+                out
+            });
+            let mut rows = Vec::new();
+            for res in results {
+                let (combo, resp) = res.map_err(|e| Error::Internal(e.to_string()))?;
+                match resp {
+                    Ok(Value::Object(item)) => rows.push(Row {
+                        derived: derive_params(r, &item),
+                        item,
+                        params: Arc::new(combo),
+                    }),
+                    Ok(_) => {}
+                    Err(e) if http_status(&e) == Some(404) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            stream.sources.push_back(Source::Ready(rows));
+        }
+        Ok(stream)
+    }
+
+    /// The next row, waiting for its page if need be; `None` at the end.
+    pub fn next_row(&mut self, ctx: &TableCtx) -> Result<Option<Row>, Error> {
+        loop {
+            if let Some(row) = self.buffer.pop_front() {
+                if let Some(n) = self.until_prefetch.as_mut() {
+                    if *n == 0 {
+                        if let Some(Source::Pages {
+                            demand: Some(demand),
+                            ..
+                        }) = self.sources.front()
+                        {
+                            demand.add_permits(1);
+                        }
+                        self.until_prefetch = None;
+                    } else {
+                        *n -= 1;
+                    }
+                }
+                return Ok(Some(row));
+            }
+            let Some(source) = self.sources.front_mut() else {
+                return Ok(None);
+            };
+            match source {
+                Source::Ready(rows) => {
+                    self.buffer.extend(rows.drain(..));
+                    self.sources.pop_front();
+                }
+                Source::Pages { rx, .. } => match rx.blocking_recv() {
+                    None => {
+                        self.sources.pop_front();
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    Some(Ok((params, items))) => {
+                        let r = ctx.resource();
+                        let n = items.len();
+                        for it in items {
+                            if let Value::Object(item) = it {
+                                self.buffer.push_back(Row {
+                                    derived: derive_params(r, &item),
+                                    item,
+                                    params: params.clone(),
+                                });
+                            }
+                        }
+                        // Ask for the next page once half of this one is read.
+                        self.until_prefetch = Some(n / 2);
+                    }
+                },
+            }
+        }
+    }
+}
