@@ -1334,16 +1334,30 @@ async fn control(inner: &Arc<Inner>, parts: &axum::http::request::Parts, rest: &
     let post = parts.method == Method::POST;
     match rest {
         "stats" if get => {
-            let requests: Vec<Value> = inner
-                .stats
-                .lock()
-                .map(|s| {
-                    s.iter()
-                        .map(|((m, st), n)| json!({"method": m, "status": st, "count": n}))
-                        .collect()
-                })
-                .unwrap_or_default();
-            ok(&json!({ "requests": requests }), false)
+            // Fields in this order: method, status, count (as documented).
+            #[derive(Serialize)]
+            struct Count<'a> {
+                method: &'a str,
+                status: u16,
+                count: u64,
+            }
+            #[derive(Serialize)]
+            struct Stats<'a> {
+                requests: Vec<Count<'a>>,
+            }
+            let stats = inner.stats.lock();
+            let requests = match &stats {
+                Ok(s) => s
+                    .iter()
+                    .map(|((m, st), n)| Count {
+                        method: m,
+                        status: *st,
+                        count: *n,
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            ok(&Stats { requests }, false)
         }
         "clock" if get => ok(
             &json!({"now": rfc3339(inner.clock.now_us()), "mode": format!("{:?}", inner.clock.mode()).to_lowercase()}),

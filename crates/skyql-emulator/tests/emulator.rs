@@ -1152,15 +1152,21 @@ async fn stats_reset_and_clock() {
     }
     env.get(&format!("{base}/1234567890123456789")).await;
     env.get("/ui/projects/demo-project/locations").await;
-    let stats: Value = env
+    let text = env
         .client
         .get(env.url("/emulator/stats"))
         .send()
         .await
         .expect("s")
-        .json()
+        .text()
         .await
-        .expect("j");
+        .expect("t");
+    // Exactly this shape, keys in this order.
+    assert!(
+        text.starts_with(r#"{"requests":[{"method":"customJobs.get","status":404,"count":1},"#),
+        "{text}"
+    );
+    let stats: Value = serde_json::from_str(&text).expect("j");
     assert_eq!(
         stats,
         json!({"requests": [
