@@ -33,6 +33,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::runtime::Handle;
 
+/// How scans behave during a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ScanMode {
+    #[default]
+    Normal,
+    /// The first pass of a join: tables fed by other tables record what they
+    /// will be asked for and return nothing.
+    Discover,
+}
+
 /// What virtual-table callbacks report back to the statement that ran them.
 #[derive(Default)]
 pub(crate) struct StatementState {
@@ -40,6 +50,13 @@ pub(crate) struct StatementState {
     pub error: Option<Error>,
     /// Responses of INSERT, UPDATE and DELETE calls, in order.
     pub responses: Vec<(Arc<Service>, Value)>,
+    pub mode: ScanMode,
+    /// Some plan took a parameter from another table (set while planning).
+    pub saw_joined: bool,
+    /// Discovery pass: what the joined tables will be asked for.
+    pub discovered: Vec<scan::Discovered>,
+    /// Rows already read in this statement, for `filter` calls to reuse.
+    pub cache: std::collections::HashMap<scan::CacheKey, Vec<scan::Row>>,
 }
 
 /// Where API calls go: the client and the runtime that drives it.
@@ -161,9 +178,20 @@ impl Engine {
         if let Ok(mut st) = self.state.lock() {
             *st = StatementState::default();
         }
+        let state = self.state.clone();
+        let join_prefetch = is_plain_read(stmt);
         let result = {
             let conn = self.conn()?;
-            table::query(conn, &sql)
+            match conn.prepare(&sql) {
+                Err(e) => Err(table::sqlite_error(e, &sql)),
+                Ok(mut prepared) => {
+                    let joined = state.lock().map(|st| st.saw_joined).unwrap_or(false);
+                    if join_prefetch && joined {
+                        discover_and_prefetch(&state, &mut prepared);
+                    }
+                    table::run(&mut prepared)
+                }
+            }
         };
         let (error, responses) = match self.state.lock() {
             Ok(mut st) => (st.error.take(), std::mem::take(&mut st.responses)),
@@ -205,6 +233,53 @@ impl Engine {
         }
         table.notice = Some(format!("{verb} {count}"));
         Ok(table)
+    }
+}
+
+/// A SELECT without LIMIT that changes nothing: safe to run twice, and
+/// worth a discovery pass when it joins (a LIMIT could make that pass read
+/// far more than the query needs).
+fn is_plain_read(stmt: &Statement) -> bool {
+    let starts = matches!(
+        first_keyword(stmt).as_deref(),
+        Some("SELECT" | "WITH" | "VALUES")
+    );
+    starts
+        && !stmt.tokens.iter().any(|t| {
+            matches!(t, Token::Word(w) if w.quote_style.is_none()
+                && ["INSERT", "UPDATE", "DELETE", "REPLACE", "LIMIT"]
+                    .iter()
+                    .any(|k| w.value.eq_ignore_ascii_case(k)))
+        })
+}
+
+/// The semi-join prefetch. A join runs `filter` on the inner table once per
+/// outer row, one after another. So first run the statement with joined
+/// tables answering nothing (they only note the parameters they are asked
+/// for; tables read by constants keep their rows), then fetch everything
+/// noted concurrently, then let the real run read it all from the cache.
+/// Anything that fails here is simply not cached: the real run meets it.
+fn discover_and_prefetch(
+    state: &Arc<Mutex<StatementState>>,
+    prepared: &mut rusqlite::Statement<'_>,
+) {
+    if let Ok(mut st) = state.lock() {
+        st.mode = ScanMode::Discover;
+    }
+    if let Ok(mut rows) = prepared.query([]) {
+        while let Ok(Some(_)) = rows.next() {}
+    }
+    let discovered = match state.lock() {
+        Ok(mut st) => {
+            st.mode = ScanMode::Normal;
+            st.error = None;
+            std::mem::take(&mut st.discovered)
+        }
+        Err(_) => return,
+    };
+    let entries = scan::prefetch(discovered);
+    if let Ok(mut st) = state.lock() {
+        st.cache.extend(entries);
     }
 }
 

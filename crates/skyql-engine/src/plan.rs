@@ -135,6 +135,9 @@ pub struct Plan {
     pub pushes: Vec<(String, Op)>,
     /// Response fields for `readMask` (empty: all).
     pub mask: Vec<String>,
+    /// Some parameter value comes from another table (a join): `filter`
+    /// runs once per outer row.
+    pub joined: bool,
 }
 
 impl Plan {
@@ -145,12 +148,13 @@ impl Plan {
             .map(|(c, op)| format!("{c}{}", op.code()))
             .collect();
         format!(
-            "{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}",
             self.method,
             self.params.join(","),
             u8::from(self.has_limit),
             pushes.join(","),
-            self.mask.join(",")
+            self.mask.join(","),
+            u8::from(self.joined)
         )
     }
 
@@ -172,12 +176,14 @@ impl Plan {
             pushes.push((p[..at].to_string(), Op::parse(&p[at..])?));
         }
         let mask = list(parts.next()?);
+        let joined = parts.next()? == "1";
         Some(Plan {
             method,
             params,
             has_limit,
             pushes,
             mask,
+            joined,
         })
     }
 }
@@ -194,6 +200,7 @@ mod tests {
             has_limit: true,
             pushes: vec![("state".into(), Op::Ne), ("createTime".into(), Op::Ge)],
             mask: vec!["name".into(), "state".into()],
+            joined: true,
         };
         assert_eq!(Plan::decode(&p.encode()), Some(p));
         assert_eq!(

@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, mpsc};
 pub type Params = BTreeMap<String, String>;
 
 /// One row: the item as the API returned it, and the parameters it was read with.
+#[derive(Clone)]
 pub struct Row {
     pub item: Map<String, Value>,
     pub params: Arc<Params>,
@@ -54,7 +55,7 @@ impl Drop for Stream {
 }
 
 /// Every combination of the parameter values (IN lists multiply).
-fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
+pub fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
     let mut out = vec![Params::new()];
     for (name, values) in lists {
         let mut next = Vec::with_capacity(out.len() * values.len());
@@ -191,12 +192,11 @@ impl Stream {
     pub fn start(
         ctx: &TableCtx,
         m: &Method,
-        args: &[(String, Vec<String>)],
+        combos: Vec<Params>,
         has_limit: bool,
         extra: Params,
     ) -> Result<Stream, Error> {
         let r = ctx.resource();
-        let combos = combinations(args);
         let mut stream = Stream {
             sources: VecDeque::new(),
             buffer: VecDeque::new(),
@@ -272,6 +272,16 @@ impl Stream {
         Ok(stream)
     }
 
+    /// A stream of rows already read.
+    pub fn ready(rows: Vec<Row>) -> Stream {
+        Stream {
+            sources: VecDeque::from([Source::Ready(rows)]),
+            buffer: VecDeque::new(),
+            until_prefetch: None,
+            tasks: Vec::new(),
+        }
+    }
+
     /// The next row, waiting for its page if need be; `None` at the end.
     pub fn next_row(&mut self, ctx: &TableCtx) -> Result<Option<Row>, Error> {
         loop {
@@ -324,4 +334,100 @@ impl Stream {
             }
         }
     }
+}
+
+/// Rows read for one combination of one table's method, within a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub table: String,
+    pub method: usize,
+    pub extra: Params,
+    pub combo: Params,
+}
+
+/// What the discovery pass of a join learned: these combinations will be
+/// asked for, one `filter` call at a time.
+pub struct Discovered {
+    pub ctx: Arc<TableCtx>,
+    pub method: usize,
+    pub extra: Params,
+    pub combos: Vec<Params>,
+}
+
+/// Groups finished rows by the combination they were read with, so that each
+/// combination (even one with no rows) gets its cache entry.
+pub fn cache_entries(
+    table: &str,
+    method: usize,
+    extra: &Params,
+    combos: &[Params],
+    rows: Vec<Row>,
+) -> Vec<(CacheKey, Vec<Row>)> {
+    let mut by_combo: std::collections::HashMap<Params, Vec<Row>> =
+        combos.iter().map(|c| (c.clone(), Vec::new())).collect();
+    for row in rows {
+        if let Some(v) = by_combo.get_mut(row.params.as_ref()) {
+            v.push(row);
+        }
+    }
+    by_combo
+        .into_iter()
+        .map(|(combo, rows)| {
+            (
+                CacheKey {
+                    table: table.to_string(),
+                    method,
+                    extra: extra.clone(),
+                    combo,
+                },
+                rows,
+            )
+        })
+        .collect()
+}
+
+/// The semi-join prefetch: reads every discovered combination, all of one
+/// table's at once (concurrently, like an IN list), and returns them keyed for
+/// the per-row `filter` calls that follow. A group that fails is left out, so
+/// that its `filter` call meets the error itself.
+pub fn prefetch(discovered: Vec<Discovered>) -> Vec<(CacheKey, Vec<Row>)> {
+    let mut groups: Vec<Discovered> = Vec::new();
+    for d in discovered {
+        let same = groups
+            .iter_mut()
+            .find(|g| Arc::ptr_eq(&g.ctx, &d.ctx) && g.method == d.method && g.extra == d.extra);
+        match same {
+            Some(g) => {
+                for c in d.combos {
+                    if !g.combos.contains(&c) {
+                        g.combos.push(c);
+                    }
+                }
+            }
+            None => groups.push(d),
+        }
+    }
+    let mut out = Vec::new();
+    for g in groups {
+        let Some(m) = g.ctx.resource().methods.get(g.method) else {
+            continue;
+        };
+        let table = g.ctx.resource().id.clone();
+        let Ok(mut stream) = Stream::start(&g.ctx, m, g.combos.clone(), false, g.extra.clone())
+        else {
+            continue;
+        };
+        let mut rows = Vec::new();
+        let complete = loop {
+            match stream.next_row(&g.ctx) {
+                Ok(Some(r)) => rows.push(r),
+                Ok(None) => break true,
+                Err(_) => break false,
+            }
+        };
+        if complete {
+            out.extend(cache_entries(&table, g.method, &g.extra, &g.combos, rows));
+        }
+    }
+    out
 }

@@ -69,9 +69,8 @@ impl Table {
     }
 }
 
-/// Runs a plain SQLite statement and collects its rows.
-pub fn query(conn: &rusqlite::Connection, sql: &str) -> Result<Table, Error> {
-    let mut stmt = conn.prepare(sql).map_err(|e| sqlite_error(e, sql))?;
+/// Runs a prepared statement and collects its rows.
+pub fn run(stmt: &mut rusqlite::Statement<'_>) -> Result<Table, Error> {
     let mut table = Table::new(stmt.column_names());
     let width = table.columns.len();
     let mut rows = stmt.query([])?;

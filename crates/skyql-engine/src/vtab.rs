@@ -9,10 +9,10 @@
 use crate::plan::{self, Choice, Offered, Plan};
 use crate::pushdown::{self, Op};
 use crate::request;
-use crate::scan::{Params, Row, Stream};
+use crate::scan::{self, CacheKey, Discovered, Params, Row, Stream};
 use crate::shape::Shape;
 use crate::value::{json_to_sql, sql_to_body, sql_to_param};
-use crate::{Error, StatementState};
+use crate::{Error, ScanMode, StatementState};
 use rusqlite::ffi;
 use rusqlite::vtab::{
     Context, CreateVTab, Filters, IndexConstraintOp, IndexInfo, Inserts, UpdateVTab, Updates, VTab,
@@ -152,10 +152,14 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                 args,
             } => {
                 let mut flags = Vec::with_capacity(args.len());
+                let mut joined = false;
                 for (n, &c) in args.iter().enumerate() {
                     let is_in = info.is_in_constraint(c).unwrap_or(false);
                     if is_in {
                         info.set_in_constraint(c, true)?;
+                    } else if matches!(info.rhs_value(c), Ok(None)) {
+                        // Not a constant: the value comes from another table.
+                        joined = true;
                     }
                     flags.push(if is_in {
                         format!("{}+", params[n])
@@ -175,8 +179,12 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                     method,
                     params: flags,
                     has_limit: limit.is_some(),
+                    joined,
                     ..Plan::default()
                 };
+                if joined && let Ok(mut st) = self.ctx.state.lock() {
+                    st.saw_joined = true;
+                }
                 if let Some(m) = r.methods.get(method).filter(|m| m.is_list()) {
                     // WHERE conditions the list's filter can take.
                     if m.param("filter").is_some()
@@ -229,6 +237,7 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
             stream: None,
             current: None,
             rowid: 0,
+            recording: None,
             phantom: PhantomData,
         })
     }
@@ -382,6 +391,9 @@ pub struct ResourceCursor<'vtab> {
     stream: Option<Stream>,
     current: Option<Row>,
     rowid: i64,
+    /// In a join's discovery pass, rows of a table read by constants are kept
+    /// for the real pass: (method, extra, combinations, rows so far).
+    recording: Option<(usize, Params, Vec<Params>, Vec<Row>)>,
     phantom: PhantomData<&'vtab ResourceTab>,
 }
 
@@ -393,6 +405,20 @@ impl ResourceCursor<'_> {
         };
         if self.current.is_some() {
             self.rowid += 1;
+        }
+        match (&self.current, self.recording.as_mut()) {
+            (Some(row), Some((_, _, _, rows))) => rows.push(row.clone()),
+            (None, Some(_)) => {
+                // Read to the end: keep it for the real pass.
+                if let Some((method, extra, combos, rows)) = self.recording.take() {
+                    let table = self.ctx.resource().id.clone();
+                    let entries = scan::cache_entries(&table, method, &extra, &combos, rows);
+                    if let Ok(mut st) = self.ctx.state.lock() {
+                        st.cache.extend(entries);
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -453,14 +479,56 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
         self.rowid = 0;
         self.current = None;
         self.stream = None;
+        self.recording = None;
         let method = ctx
             .resource()
             .methods
             .get(plan.method)
             .ok_or_else(|| ctx.fail(Error::Internal(format!("no method {}", plan.method))))?;
-        self.stream = Some(
-            Stream::start(&ctx, method, &lists, plan.has_limit, extra).map_err(|e| ctx.fail(e))?,
-        );
+        let combos = scan::combinations(&lists);
+        let table = ctx.resource().id.clone();
+        let (mode, cached) = match ctx.state.lock() {
+            Ok(mut st) => {
+                if st.mode == ScanMode::Discover && plan.joined {
+                    // A join's discovery pass: note what will be asked for
+                    // and give no rows (the outer loop goes on regardless).
+                    st.discovered.push(Discovered {
+                        ctx: ctx.clone(),
+                        method: plan.method,
+                        extra,
+                        combos,
+                    });
+                    return Ok(());
+                }
+                let cached: Option<Vec<Row>> = combos
+                    .iter()
+                    .map(|combo| {
+                        st.cache
+                            .get(&CacheKey {
+                                table: table.clone(),
+                                method: plan.method,
+                                extra: extra.clone(),
+                                combo: combo.clone(),
+                            })
+                            .cloned()
+                    })
+                    .collect::<Option<Vec<Vec<Row>>>>()
+                    .map(|v| v.into_iter().flatten().collect());
+                (st.mode, cached)
+            }
+            Err(_) => (ScanMode::Normal, None),
+        };
+        let stream = match cached {
+            Some(rows) => Stream::ready(rows),
+            None => {
+                if mode == ScanMode::Discover {
+                    self.recording = Some((plan.method, extra.clone(), combos.clone(), Vec::new()));
+                }
+                Stream::start(&ctx, method, combos, plan.has_limit, extra)
+                    .map_err(|e| ctx.fail(e))?
+            }
+        };
+        self.stream = Some(stream);
         self.advance().map_err(|e| ctx.fail(e))
     }
 

@@ -548,6 +548,43 @@ fn a_join_supplies_parameters() {
 }
 
 #[test]
+fn a_join_reads_each_thing_once_with_the_inner_side_prefetched() {
+    let mut l = live::start(24);
+    // Outer: one list (read by constants). Inner: a get per outer row.
+    let t = l.run(
+        "SELECT a.displayName, b.state FROM google.aiplatform.custom_jobs a \
+         JOIN google.aiplatform.custom_jobs b \
+           ON b.projectsId = a.projectsId AND b.locationsId = a.locationsId AND b.customJobsId = a.customJobsId \
+         WHERE a.projectsId = 'demo-project' AND a.locationsId = 'us-central1' ORDER BY a.displayName",
+    );
+    assert_eq!(t.rows.len(), 12);
+    assert_eq!(
+        l.count("customJobs.list:200"),
+        1,
+        "the discovery pass's list is reused"
+    );
+    assert_eq!(
+        l.count("customJobs.get:200"),
+        12,
+        "each inner row fetched once"
+    );
+    // Same answer as the plain list.
+    let plain = l.run(&format!(
+        "SELECT displayName, state FROM google.aiplatform.custom_jobs {WHERE_US} ORDER BY displayName"
+    ));
+    assert_eq!(t.rows, plain.rows);
+    // With a LIMIT there is no discovery pass: the join reads only what it needs.
+    let t = l.run(
+        "SELECT b.state FROM google.aiplatform.custom_jobs a \
+         JOIN google.aiplatform.custom_jobs b \
+           ON b.projectsId = a.projectsId AND b.locationsId = a.locationsId AND b.customJobsId = a.customJobsId \
+         WHERE a.projectsId = 'demo-project' AND a.locationsId = 'us-central1' LIMIT 2",
+    );
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(l.count("customJobs.get:200"), 14);
+}
+
+#[test]
 fn missing_parameters_are_named() {
     let mut l = live::start(0);
     let err = l.fail("SELECT name FROM google.aiplatform.custom_jobs WHERE projectsId = 'p'");
