@@ -749,3 +749,174 @@ fn where_conditions_are_pushed_into_the_list_filter() {
     let n: i64 = column(&t, "n")[0].parse().expect("n");
     assert!(n > 0);
 }
+
+// ---------------------------------------------------------------------------
+// UPDATE, REPLACE and operation polling, against a small fake of the widgets
+// fixture's API (the emulator serves aiplatform only).
+
+mod fake {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    /// (method, path with query, body) of every request, in order.
+    pub type Log = Arc<Mutex<Vec<(String, String, String)>>>;
+
+    pub fn serve() -> (String, Log) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let log: Log = Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        std::thread::spawn(move || {
+            let mut polls = 0;
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let mut length = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let method = parts.next().unwrap_or("").to_string();
+                let target = parts.next().unwrap_or("").to_string();
+                let body = String::from_utf8_lossy(&body).into_owned();
+                seen.lock()
+                    .expect("log")
+                    .push((method.clone(), target.clone(), body.clone()));
+                let widget = r#"{"name":"projects/p/locations/l/widgets/w1","displayName":"old","size":3,"colour":"RED"}"#;
+                let path = target.split('?').next().unwrap_or("");
+                let reply = match (method.as_str(), path) {
+                    ("GET", "/v1/projects/p/locations/l/widgets/w1") => widget.to_string(),
+                    ("GET", "/v1/projects/p/locations/l/widgets") => {
+                        format!(r#"{{"widgets":[{widget}]}}"#)
+                    }
+                    ("PATCH" | "PUT", "/v1/projects/p/locations/l/widgets/w1") => {
+                        let mut v: serde_json::Value =
+                            serde_json::from_str(&body).unwrap_or_default();
+                        v["name"] = "projects/p/locations/l/widgets/w1".into();
+                        v.to_string()
+                    }
+                    ("POST", "/v1/projects/p/locations/l/widgets") => {
+                        r#"{"name":"projects/p/locations/l/operations/op1","done":false}"#
+                            .to_string()
+                    }
+                    ("GET", "/v1/projects/p/locations/l/operations/op1") => {
+                        polls += 1;
+                        if polls < 3 {
+                            r#"{"name":"projects/p/locations/l/operations/op1","done":false}"#
+                                .to_string()
+                        } else {
+                            r#"{"name":"projects/p/locations/l/operations/op1","done":true,"response":{"name":"projects/p/locations/l/widgets/w2"}}"#.to_string()
+                        }
+                    }
+                    _ => r#"{"error":{"code":404,"message":"no such thing","status":"NOT_FOUND"}}"#
+                        .to_string(),
+                };
+                let status = if reply.contains("\"error\"") {
+                    "404 Not Found"
+                } else {
+                    "200 OK"
+                };
+                let mut s = stream;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+            }
+        });
+        (format!("http://{addr}"), log)
+    }
+}
+
+#[test]
+fn update_sends_only_what_is_set_and_await_polls_operations() {
+    use skyql_client::{AuthConfig, Client, ClientConfig};
+    let (base, log) = fake::serve();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("rt");
+    let (_home, reg) = fixture_registry();
+    let client = Client::new(ClientConfig {
+        endpoint: Some(base),
+        auth: AuthConfig::Anonymous,
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    let mut e = Engine::with_remote(
+        reg,
+        skyql_engine::Remote {
+            client,
+            rt: rt.handle().clone(),
+            await_timeout: std::time::Duration::from_secs(30),
+        },
+    );
+    let key = "projectsId = 'p' AND locationsId = 'l' AND widgetsId = 'w1'";
+    let t = run(
+        &mut e,
+        &format!("UPDATE google.widgets.widgets SET data__displayName = 'new' WHERE {key}"),
+    );
+    assert_eq!(t.notice.as_deref(), Some("UPDATE 1"));
+    let patch = log
+        .lock()
+        .expect("log")
+        .iter()
+        .find(|(m, _, _)| m == "PATCH")
+        .cloned()
+        .expect("a PATCH");
+    assert_eq!(
+        patch.1,
+        "/v1/projects/p/locations/l/widgets/w1?updateMask=displayName"
+    );
+    assert_eq!(patch.2, r#"{"displayName":"new"}"#);
+    // A bare field column works as well, and only it is sent.
+    run(
+        &mut e,
+        &format!("UPDATE google.widgets.widgets SET size = 9 WHERE {key}"),
+    );
+    let last = log.lock().expect("log").last().cloned().expect("request");
+    assert_eq!(
+        (last.0.as_str(), last.2.as_str()),
+        ("PATCH", r#"{"size":9}"#)
+    );
+    // INSERT /*+ AWAIT */ polls the operation until done and returns its result.
+    let t = run(
+        &mut e,
+        "INSERT /*+ AWAIT */ INTO google.widgets.widgets (projectsId, locationsId, widgetId, data__displayName) \
+         SELECT 'p', 'l', 'w2', 'two' RETURNING done, response",
+    );
+    assert_eq!(column(&t, "done"), ["1"]);
+    assert_eq!(
+        column(&t, "response"),
+        [r#"{"name":"projects/p/locations/l/widgets/w2"}"#]
+    );
+    let polls = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p.contains("/operations/op1"))
+        .count();
+    assert_eq!(polls, 3);
+    let create = log
+        .lock()
+        .expect("log")
+        .iter()
+        .find(|(m, _, _)| m == "POST")
+        .cloned()
+        .expect("POST");
+    assert_eq!(create.1, "/v1/projects/p/locations/l/widgets?widgetId=w2");
+    assert_eq!(create.2, r#"{"displayName":"two"}"#);
+}
