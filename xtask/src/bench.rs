@@ -17,15 +17,7 @@ const RUNS: usize = 30;
 
 pub fn run(_args: &[String]) -> Result<()> {
     let root = crate::root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "skyql-cli"])
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let bin = root.join("target/release/skyql");
+    let bin = crate::release_skyql()?;
     let home = root.join("target/bench-home");
     let _ = std::fs::remove_dir_all(&home);
     println!("| measurement | median | best |\n|---|---|---|");
@@ -41,6 +33,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         );
     }
     let docs = crate::discovery::fetch(false)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(&cargo)
         .current_dir(&root)
         .args([

@@ -61,21 +61,9 @@ impl Drop for Guard {
 
 pub fn run(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
-    let root = crate::root();
     let bin = match &opts.bin {
         Some(b) => b.clone(),
-        None => {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(&cargo)
-                .current_dir(&root)
-                .args(["build", "--release", "-p", "skyql-cli"])
-                .status()
-                .context("cannot run cargo")?;
-            if !status.success() {
-                bail!("release build failed");
-            }
-            root.join("target/release/skyql")
-        }
+        None => crate::release_skyql()?,
     };
     let started = Instant::now();
     let mut child = Command::new(&bin)

@@ -241,15 +241,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let root = crate::root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "skyql-cli"])
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let bin = root.join("target/release/skyql");
+    let bin = crate::release_skyql()?;
     let docs = crate::discovery::fetch(false)?;
     let doc = docs.join("aiplatform.v1.json");
     let python = crate::test::venv_python(&root)?;

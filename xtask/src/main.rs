@@ -55,3 +55,19 @@ pub fn root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
 }
+
+/// Builds `skyql` in release mode and returns its path (benchmarks measure
+/// the optimised binary).
+pub fn release_skyql() -> Result<PathBuf> {
+    let root = root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "skyql-cli"])
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    Ok(root.join("target/release/skyql"))
+}
