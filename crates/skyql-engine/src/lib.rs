@@ -57,6 +57,8 @@ pub(crate) struct StatementState {
     pub discovered: Vec<scan::Discovered>,
     /// Rows already read in this statement, for `filter` calls to reuse.
     pub cache: std::collections::HashMap<scan::CacheKey, Vec<scan::Row>>,
+    /// `labels.k="v"` filter terms found in the statement's WHERE.
+    pub label_terms: Vec<String>,
 }
 
 /// Where API calls go: the client and the runtime that drives it.
@@ -177,6 +179,12 @@ impl Engine {
         };
         if let Ok(mut st) = self.state.lock() {
             *st = StatementState::default();
+            if rewritten.resources.len() == 1
+                && matches!(verb.as_deref(), Some("SELECT"))
+                && pushdown::single_resource_from(&stmt.tokens)
+            {
+                st.label_terms = pushdown::label_terms(&stmt.tokens);
+            }
         }
         let state = self.state.clone();
         let join_prefetch = is_plain_read(stmt);

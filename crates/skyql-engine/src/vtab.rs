@@ -467,6 +467,16 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
                 terms.push(t);
             }
         }
+        // Label conditions the engine found in the WHERE clause.
+        let r = ctx.resource();
+        let filterable = r
+            .methods
+            .get(plan.method)
+            .is_some_and(|m| m.is_list() && m.param("filter").is_some())
+            && pushdown::filterable(&ctx.svc.name, &r.name);
+        if filterable && let Ok(st) = ctx.state.lock() {
+            terms.extend(st.label_terms.iter().cloned());
+        }
         // These go into requests only: rows keep the user's own values, which
         // SQLite checks its constraints against.
         let mut extra = Params::new();

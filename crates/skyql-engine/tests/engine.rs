@@ -742,6 +742,32 @@ fn where_conditions_are_pushed_into_the_list_filter() {
         assert_eq!(a, b, "{pushed}");
         assert!(!a.rows.is_empty(), "{pushed}");
     }
+    // Label conditions in the WHERE clause go into the filter too.
+    let before = l.count("customJobs.list:200");
+    let pushed = l.run(&format!(
+        "SELECT name FROM google.aiplatform.custom_jobs WHERE {both} AND json_extract(labels, '$.team') = 'vision' ORDER BY name"
+    ));
+    assert_eq!(
+        l.count("customJobs.list:200") - before,
+        2,
+        "one short page per location"
+    );
+    let plain = l.run(&format!(
+        "SELECT name FROM google.aiplatform.custom_jobs WHERE {both} AND json_extract(labels, '$.team') || '' = 'vision' ORDER BY name"
+    ));
+    assert_eq!(
+        l.count("customJobs.list:200") - before,
+        6,
+        "not pushed: every page"
+    );
+    assert_eq!(pushed, plain);
+    assert!(!pushed.rows.is_empty());
+    // Under OR nothing is pushed, and the answer is still right.
+    let either = l.run(&format!(
+        "SELECT count(*) AS n FROM google.aiplatform.custom_jobs WHERE {both} AND (json_extract(labels, '$.team') = 'vision' OR state = 'JOB_STATE_FAILED')"
+    ));
+    let n: usize = column(&either, "n")[0].parse().expect("n");
+    assert!(n > pushed.rows.len());
     // A user's own filter is kept and combined.
     let t = l.run(&format!(
         "SELECT count(*) AS n FROM google.aiplatform.custom_jobs WHERE {both} AND filter = 'display_name:\"bert*\"' AND state = 'JOB_STATE_SUCCEEDED'"
