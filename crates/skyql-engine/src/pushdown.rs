@@ -108,95 +108,6 @@ pub fn term(column: &str, op: Op, value: ValueRef<'_>) -> Option<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn labels(sql: &str) -> Vec<String> {
-        let stmts = crate::split_statements(sql).expect("split");
-        label_terms(&stmts[0].tokens)
-    }
-
-    #[test]
-    fn label_conditions_only_from_top_level_and() {
-        assert_eq!(
-            labels(
-                "SELECT name FROM t WHERE p = 'x' AND json_extract(labels, '$.team') = 'vision' AND 'prod' = j.labels ->> '$.env' ORDER BY name"
-            ),
-            ["labels.team=\"vision\"", "labels.env=\"prod\""]
-        );
-        assert!(
-            labels("SELECT name FROM t WHERE p = 'x' OR json_extract(labels, '$.team') = 'vision'")
-                .is_empty()
-        );
-        assert!(
-            labels("SELECT name FROM t WHERE NOT json_extract(labels, '$.team') = 'vision'")
-                .is_empty()
-        );
-        assert!(
-            labels("SELECT json_extract(labels, '$.team') = 'vision' FROM t WHERE p = 'x'")
-                .is_empty()
-        );
-        assert!(
-            labels("SELECT name FROM t WHERE (json_extract(labels, '$.team') = 'vision')")
-                .is_empty()
-        );
-        assert!(
-            labels("SELECT name FROM t WHERE json_extract(labels, '$.Team') = 'vision'").is_empty()
-        );
-        assert!(
-            labels("SELECT name FROM t WHERE json_extract(labels, '$.team') = 'a\"b'").is_empty()
-        );
-    }
-
-    #[test]
-    fn one_resource_in_from() {
-        let from = |sql: &str| {
-            let stmts = crate::split_statements(sql).expect("split");
-            single_resource_from(&stmts[0].tokens)
-        };
-        assert!(from(
-            "SELECT name FROM google.aiplatform.custom_jobs WHERE x = 1"
-        ));
-        assert!(from(
-            "SELECT name FROM google.aiplatform.custom_jobs AS j WHERE x = 1"
-        ));
-        assert!(from(
-            "SELECT (SELECT 1 FROM t) FROM google.aiplatform.custom_jobs j"
-        ));
-        assert!(!from(
-            "SELECT name FROM google.aiplatform.custom_jobs j, t WHERE x = 1"
-        ));
-        assert!(!from(
-            "SELECT name FROM google.aiplatform.custom_jobs j JOIN t ON 1 WHERE x = 1"
-        ));
-        assert!(!from(
-            "SELECT name FROM (SELECT * FROM google.aiplatform.custom_jobs) WHERE x = 1"
-        ));
-    }
-
-    #[test]
-    fn terms_are_safe() {
-        let v = |s: &'static str| ValueRef::Text(s.as_bytes());
-        assert_eq!(
-            term("state", Op::Eq, v("JOB_STATE_FAILED")).as_deref(),
-            Some("state=\"JOB_STATE_FAILED\"")
-        );
-        assert_eq!(term("state", Op::Eq, v("failed")), None);
-        assert_eq!(
-            term("displayName", Op::Ne, v("a b")).as_deref(),
-            Some("display_name!=\"a b\"")
-        );
-        assert_eq!(term("displayName", Op::Eq, v("a\"b")), None);
-        assert_eq!(
-            term("createTime", Op::Gt, v("2026-06-01T12:00:00.5Z")).as_deref(),
-            Some("create_time>=\"2026-06-01T11:59:59Z\"")
-        );
-        assert_eq!(term("createTime", Op::Lt, v("2026-06-01")), None);
-        assert_eq!(term("state", Op::Eq, ValueRef::Integer(3)), None);
-    }
-}
-
 /// `labels.KEY="VALUE"` terms for conditions `json_extract(labels, '$.KEY') =
 /// 'VALUE'` (or `labels ->> '$.KEY' = 'VALUE'`) that stand as top-level AND
 /// conjuncts of the outermost WHERE. SQLite never offers such expressions to
@@ -364,4 +275,93 @@ fn label_condition(t: &[Token]) -> Option<(usize, String, String)> {
         return Some((2 + n, key, v.clone()));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(sql: &str) -> Vec<String> {
+        let stmts = crate::split_statements(sql).expect("split");
+        label_terms(&stmts[0].tokens)
+    }
+
+    #[test]
+    fn label_conditions_only_from_top_level_and() {
+        assert_eq!(
+            labels(
+                "SELECT name FROM t WHERE p = 'x' AND json_extract(labels, '$.team') = 'vision' AND 'prod' = j.labels ->> '$.env' ORDER BY name"
+            ),
+            ["labels.team=\"vision\"", "labels.env=\"prod\""]
+        );
+        assert!(
+            labels("SELECT name FROM t WHERE p = 'x' OR json_extract(labels, '$.team') = 'vision'")
+                .is_empty()
+        );
+        assert!(
+            labels("SELECT name FROM t WHERE NOT json_extract(labels, '$.team') = 'vision'")
+                .is_empty()
+        );
+        assert!(
+            labels("SELECT json_extract(labels, '$.team') = 'vision' FROM t WHERE p = 'x'")
+                .is_empty()
+        );
+        assert!(
+            labels("SELECT name FROM t WHERE (json_extract(labels, '$.team') = 'vision')")
+                .is_empty()
+        );
+        assert!(
+            labels("SELECT name FROM t WHERE json_extract(labels, '$.Team') = 'vision'").is_empty()
+        );
+        assert!(
+            labels("SELECT name FROM t WHERE json_extract(labels, '$.team') = 'a\"b'").is_empty()
+        );
+    }
+
+    #[test]
+    fn one_resource_in_from() {
+        let from = |sql: &str| {
+            let stmts = crate::split_statements(sql).expect("split");
+            single_resource_from(&stmts[0].tokens)
+        };
+        assert!(from(
+            "SELECT name FROM google.aiplatform.custom_jobs WHERE x = 1"
+        ));
+        assert!(from(
+            "SELECT name FROM google.aiplatform.custom_jobs AS j WHERE x = 1"
+        ));
+        assert!(from(
+            "SELECT (SELECT 1 FROM t) FROM google.aiplatform.custom_jobs j"
+        ));
+        assert!(!from(
+            "SELECT name FROM google.aiplatform.custom_jobs j, t WHERE x = 1"
+        ));
+        assert!(!from(
+            "SELECT name FROM google.aiplatform.custom_jobs j JOIN t ON 1 WHERE x = 1"
+        ));
+        assert!(!from(
+            "SELECT name FROM (SELECT * FROM google.aiplatform.custom_jobs) WHERE x = 1"
+        ));
+    }
+
+    #[test]
+    fn terms_are_safe() {
+        let v = |s: &'static str| ValueRef::Text(s.as_bytes());
+        assert_eq!(
+            term("state", Op::Eq, v("JOB_STATE_FAILED")).as_deref(),
+            Some("state=\"JOB_STATE_FAILED\"")
+        );
+        assert_eq!(term("state", Op::Eq, v("failed")), None);
+        assert_eq!(
+            term("displayName", Op::Ne, v("a b")).as_deref(),
+            Some("display_name!=\"a b\"")
+        );
+        assert_eq!(term("displayName", Op::Eq, v("a\"b")), None);
+        assert_eq!(
+            term("createTime", Op::Gt, v("2026-06-01T12:00:00.5Z")).as_deref(),
+            Some("create_time>=\"2026-06-01T11:59:59Z\"")
+        );
+        assert_eq!(term("createTime", Op::Lt, v("2026-06-01")), None);
+        assert_eq!(term("state", Op::Eq, ValueRef::Integer(3)), None);
+    }
 }
