@@ -36,6 +36,14 @@ pub enum Error {
         code: i64,
         message: String,
     },
+    #[error(
+        "{source} ({done} earlier {verb} call(s) of this statement had already succeeded and are not undone)"
+    )]
+    Partial {
+        done: usize,
+        verb: String,
+        source: Box<Error>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -207,8 +207,18 @@ impl Engine {
         };
         let mut table = match (result, error) {
             (Ok(t), _) => t,
-            (Err(_), Some(rich)) => return Err(rich),
-            (Err(e), None) => return Err(e),
+            (Err(e), rich) => {
+                let e = rich.unwrap_or(e);
+                // Say what already happened: those calls are not undone.
+                if !responses.is_empty() {
+                    return Err(Error::Partial {
+                        done: responses.len(),
+                        verb: verb.unwrap_or_default(),
+                        source: Box::new(e),
+                    });
+                }
+                return Err(e);
+            }
         };
         if rewritten.resources.is_empty()
             || !matches!(

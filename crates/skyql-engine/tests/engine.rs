@@ -824,9 +824,10 @@ mod fake {
                 let path = target.split('?').next().unwrap_or("");
                 let reply = match (method.as_str(), path) {
                     ("GET", "/v1/projects/p/locations/l/widgets/w1") => widget.to_string(),
-                    ("GET", "/v1/projects/p/locations/l/widgets") => {
-                        format!(r#"{{"widgets":[{widget}]}}"#)
-                    }
+                    ("GET", "/v1/projects/p/locations/l/widgets") => format!(
+                        r#"{{"widgets":[{widget},{{"name":"projects/p/locations/l/widgets/w2","displayName":"gone"}}]}}"#
+                    ),
+                    ("DELETE", "/v1/projects/p/locations/l/widgets/w1") => "{}".to_string(),
                     ("PATCH" | "PUT", "/v1/projects/p/locations/l/widgets/w1") => {
                         let mut v: serde_json::Value =
                             serde_json::from_str(&body).unwrap_or_default();
@@ -945,4 +946,16 @@ fn update_sends_only_what_is_set_and_await_polls_operations() {
         .expect("POST");
     assert_eq!(create.1, "/v1/projects/p/locations/l/widgets?widgetId=w2");
     assert_eq!(create.2, r#"{"displayName":"two"}"#);
+    // A DELETE that fails half-way says what it had already done.
+    let err = e
+        .execute_script(
+            "DELETE FROM google.widgets.widgets WHERE projectsId = 'p' AND locationsId = 'l'",
+        )
+        .expect_err("w2 cannot be deleted")
+        .to_string();
+    assert!(err.contains("404 NOT_FOUND"), "{err}");
+    assert!(
+        err.contains("1 earlier DELETE call(s) of this statement had already succeeded"),
+        "{err}"
+    );
 }
