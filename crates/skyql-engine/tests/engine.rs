@@ -504,6 +504,14 @@ fn select_lists_and_gets_jobs() {
     ));
     assert!(t.columns.contains(&"jobSpec".to_string()));
     assert!(!t.columns.contains(&"projectsId".to_string()));
+    // Optional query parameters go in WHERE too: pageSize 5 means three pages.
+    let before = l.count("customJobs.list:200");
+    let t = l.run(&format!(
+        "SELECT count(*) AS n, max(pageSize) AS size FROM google.aiplatform.custom_jobs {WHERE_US} AND pageSize = 5"
+    ));
+    assert_eq!(column(&t, "n"), ["12"]);
+    assert_eq!(column(&t, "size"), ["5"]);
+    assert_eq!(l.count("customJobs.list:200") - before, 3);
     // JSON columns work with json1.
     let t = l.run(&format!(
         "SELECT json_extract(jobSpec, '$.workerPoolSpecs[0].machineSpec.machineType') AS machine FROM google.aiplatform.custom_jobs {WHERE_US}"
