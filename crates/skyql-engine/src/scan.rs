@@ -127,7 +127,6 @@ async fn fetch_pages(job: PageJob) {
         tx,
         demand,
     } = job;
-    let items_key = method.items_key.clone().unwrap_or_default();
     let mut token: Option<String> = params.get("pageToken").cloned();
     // The request's values: the row's parameters, with pushed-down terms
     // ANDed into the user's filter and the read mask added.
@@ -157,10 +156,7 @@ async fn fetch_pages(job: PageJob) {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(String::from);
-        let items = match page.get(&items_key) {
-            Some(Value::Array(a)) => a.clone(),
-            _ => Vec::new(),
-        };
+        let items = page_items(&method, page);
         if tx.send(Ok((params.clone(), items))).await.is_err() {
             return;
         }
@@ -336,6 +332,33 @@ impl Stream {
     }
 }
 
+/// The rows of one list page: the items array, or for an aggregated list
+/// the arrays of every scope in the `items` map (`{"zones/a": {"instances":
+/// [...]}, "zones/b": {"warning": {...}}}`), in the order the page gives.
+pub fn page_items(method: &Method, mut page: Value) -> Vec<Value> {
+    let Some(key) = method.items_key.as_deref() else {
+        return Vec::new();
+    };
+    match page.get_mut(key).map(Value::take) {
+        Some(Value::Array(items)) if !method.aggregated => items,
+        Some(Value::Object(scopes)) if method.aggregated => scopes
+            .into_iter()
+            .flat_map(|(_, scoped)| match scoped {
+                Value::Object(fields) => fields
+                    .into_iter()
+                    .filter_map(|(_, v)| match v {
+                        Value::Array(rows) => Some(rows),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Rows read for one combination of one table's method, within a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
@@ -430,4 +453,42 @@ pub fn prefetch(discovered: Vec<Discovered>) -> Vec<(CacheKey, Vec<Row>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn method(items_key: &str, aggregated: bool) -> Method {
+        let doc = serde_json::json!({
+            "kind": "discovery#restDescription", "name": "x", "version": "v1",
+            "resources": {"things": {"methods": {"list": {"httpMethod": "GET", "path": "things"}}}}
+        });
+        let svc = Service::from_json(doc.to_string().as_bytes(), "x").expect("doc");
+        let mut m = svc.resources[0].methods[0].clone();
+        m.items_key = Some(items_key.into());
+        m.aggregated = aggregated;
+        m
+    }
+
+    #[test]
+    fn rows_of_plain_and_aggregated_pages() {
+        let page = serde_json::json!({"items": [{"a": 1}, {"a": 2}], "nextPageToken": "t"});
+        assert_eq!(page_items(&method("items", false), page).len(), 2);
+        let page = serde_json::json!({"items": {
+            "zones/a": {"instances": [{"a": 1}, {"a": 2}]},
+            "zones/b": {"warning": {"code": "NO_RESULTS_ON_PAGE"}},
+            "zones/c": {"instances": [{"a": 3}]}
+        }});
+        let rows = page_items(&method("items", true), page);
+        assert_eq!(
+            rows,
+            [
+                serde_json::json!({"a": 1}),
+                serde_json::json!({"a": 2}),
+                serde_json::json!({"a": 3})
+            ]
+        );
+        assert!(page_items(&method("items", false), serde_json::json!({})).is_empty());
+    }
 }

@@ -95,6 +95,9 @@ pub struct Method {
     pub items_key: Option<String>,
     /// True for the `_list` EXEC twin, which returns raw response pages.
     pub raw_pages: bool,
+    /// An aggregated list (`aggregatedList`): `items` maps each scope (zone,
+    /// region) to a scoped list whose array holds the rows.
+    pub aggregated: bool,
 }
 
 impl Method {
@@ -218,20 +221,25 @@ impl Service {
         method.request.as_deref().and_then(|r| self.schemas.get(r))
     }
 
-    /// The root URL for requests about `location`: the document's locational
-    /// endpoint for it; for a regional service (one that lists endpoints) any
-    /// other location, `us` and `eu` included, gets `https://{location}-{host}/`;
-    /// `global`, no location, or a service without endpoints use `rootUrl`.
+    /// The root URL for requests about `location`. A service whose document
+    /// lists locational endpoints (`https://{location}-{host}/`, as Vertex AI
+    /// does) is regional: any location but `global`, `us` and `eu` included,
+    /// gets `https://{location}-{host}/`. Regional endpoints of the other kind
+    /// (`{service}.{location}.rep.googleapis.com`, for data residency) are
+    /// opt-in and not used. Everything else uses `rootUrl`.
     pub fn root_url_for(&self, location: Option<&str>) -> String {
         let Some(loc) = location.filter(|l| !l.is_empty() && *l != "global") else {
             return self.root_url.clone();
         };
-        if let Some(e) = self.endpoints.iter().find(|e| e.location == loc) {
-            return e.endpoint_url.clone();
-        }
+        let regional = self.endpoints.iter().any(|e| {
+            e.endpoint_url
+                .strip_prefix("https://")
+                .and_then(|rest| rest.strip_prefix(e.location.as_str()))
+                .is_some_and(|rest| rest.starts_with('-'))
+        });
         let valid = loc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         match self.root_url.strip_prefix("https://") {
-            Some(host) if !self.endpoints.is_empty() && valid => format!("https://{loc}-{host}"),
+            Some(host) if regional && valid => format!("https://{loc}-{host}"),
             _ => self.root_url.clone(),
         }
     }
@@ -396,13 +404,14 @@ fn build_method(doc: &Document, key: &str, m: MethodNode, resource_key: &str) ->
         });
     }
     let response = m.response.as_ref().map(|r| r.reference.clone());
-    let items_key = if verb == SqlVerb::Select && key != "get" {
+    let (items_key, aggregated) = if verb == SqlVerb::Select && key != "get" {
         response
             .as_deref()
             .and_then(|r| doc.schemas.get(r))
             .and_then(|s| items_key_of(s, resource_key))
+            .map_or((None, false), |(k, agg)| (Some(k), agg))
     } else {
-        None
+        (None, false)
     };
     Method {
         name: key.to_string(),
@@ -418,6 +427,7 @@ fn build_method(doc: &Document, key: &str, m: MethodNode, resource_key: &str) ->
         description: m.description.clone().unwrap_or_default(),
         items_key,
         raw_pages: false,
+        aggregated,
     }
 }
 
@@ -439,9 +449,11 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-/// Finds the array of items in a list response: the array property beside
-/// `nextPageToken`, preferring one named after the resource, then one of objects.
-fn items_key_of(response: &Schema, resource_key: &str) -> Option<String> {
+/// Finds the items of a list response: the array property beside
+/// `nextPageToken`, preferring one named after the resource, then one of
+/// objects; or, for an aggregated list, the `items` map of scoped lists
+/// (the `bool` is true then).
+fn items_key_of(response: &Schema, resource_key: &str) -> Option<(String, bool)> {
     let arrays: Vec<(&String, &Schema)> = response
         .properties
         .iter()
@@ -453,13 +465,18 @@ fn items_key_of(response: &Schema, resource_key: &str) -> Option<String> {
             .is_some_and(|i| i.reference.is_some() || i.ty.as_deref() == Some("object"))
     };
     if let Some((k, _)) = arrays.iter().find(|(k, _)| k.as_str() == resource_key) {
-        return Some((*k).clone());
+        return Some(((*k).clone(), false));
     }
     if let Some((k, _)) = arrays.iter().find(|(_, p)| is_object_array(p)) {
-        return Some((*k).clone());
+        return Some(((*k).clone(), false));
     }
-    if response.properties.contains_key("nextPageToken") || arrays.len() == 1 {
-        return arrays.first().map(|(k, _)| (*k).clone());
+    if let Some(items) = response.properties.get("items")
+        && items.additional_properties.is_some()
+    {
+        return Some(("items".to_string(), true));
+    }
+    if arrays.len() == 1 {
+        return arrays.first().map(|(k, _)| ((*k).clone(), false));
     }
     None
 }

@@ -71,6 +71,30 @@ fn every_pinned_document_loads() {
 }
 
 #[test]
+fn compute_lists_and_aggregated_lists() {
+    let svc = load("compute.v1.json");
+    let r = svc.resource("instances").expect("instances");
+    let list = r.method("list").expect("list");
+    assert_eq!(
+        (list.items_key.as_deref(), list.aggregated),
+        (Some("items"), false)
+    );
+    assert_eq!(list.required_params(), ["project", "zone"]);
+    let agg = r.method("aggregatedList").expect("aggregatedList");
+    assert_eq!(
+        (agg.items_key.as_deref(), agg.aggregated),
+        (Some("items"), true)
+    );
+    assert_eq!(agg.required_params(), ["project"]);
+    assert!(r.method("_aggregatedList").is_ok());
+    assert_eq!(
+        svc.root_url_for(Some("us-central1")),
+        "https://compute.googleapis.com/"
+    );
+    assert_eq!(svc.service_path, "compute/v1/");
+}
+
+#[test]
 fn custom_jobs_follows_the_naming_rules() {
     let svc = load("aiplatform.v1.json");
     assert_eq!(svc.id(), "aiplatform:v1");
@@ -142,7 +166,7 @@ fn custom_jobs_follows_the_naming_rules() {
     );
     assert_eq!(
         svc.root_url_for(Some("us")),
-        "https://aiplatform.us.rep.googleapis.com/"
+        "https://us-aiplatform.googleapis.com/"
     );
     assert_eq!(
         svc.root_url_for(Some("mars-north9")),
@@ -150,7 +174,7 @@ fn custom_jobs_follows_the_naming_rules() {
     );
     assert_eq!(
         svc.root_url_for(Some("eu")),
-        "https://aiplatform.eu.rep.googleapis.com/"
+        "https://eu-aiplatform.googleapis.com/"
     );
     assert_eq!(
         svc.root_url_for(Some("global")),
