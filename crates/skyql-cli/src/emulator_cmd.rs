@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use skyql_emulator::{ClockMode, Config, Emulator};
+use skyql_emulator::{ClockMode, Config};
 
 /// Options of `skyql emulator`.
 #[derive(clap::Args, Debug)]
@@ -87,21 +87,8 @@ pub fn run(args: EmulatorArgs, embedded_discovery: Option<String>) -> Result<()>
 }
 
 async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: is another emulator running? Try --addr 127.0.0.1:0",
-                args.addr
-            )
-        })?;
-    let local = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
-    let base_url = format!("http://{local}");
     let config = Config {
-        addr: local,
-        base_url: Some(base_url.clone()),
+        addr: args.addr,
         projects: args.projects.clone(),
         clock,
         seed_jobs: args.seed_jobs,
@@ -116,13 +103,18 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         operation_polls: args.operation_polls,
         ..Config::default()
     };
-    let emulator = Emulator::new(config)?;
-    emulator.flush().await;
+    let running = skyql_emulator::spawn(config).await.with_context(|| {
+        format!(
+            "cannot serve on {}: is another emulator running? Try --addr 127.0.0.1:0",
+            args.addr
+        )
+    })?;
+    let base_url = running.base_url.clone();
     if let Some(path) = &args.credentials_out {
-        write_secret(path, &emulator.service_account_key_json(&base_url))?;
+        write_secret(path, &running.key_json())?;
     }
     if let Some(path) = &args.authorized_user_out {
-        write_secret(path, &emulator.authorized_user_json(&base_url))?;
+        write_secret(path, &running.authorized_user_json())?;
     }
     {
         use std::io::Write;
@@ -132,25 +124,11 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
     }
     eprintln!(
         "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs); stop with Ctrl-C",
-        emulator.job_count()
+        running.emulator.job_count()
     );
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = emulator.clone();
-    let task = tokio::spawn(async move {
-        serving
-            .serve(listener, async move {
-                let _ = rx.await;
-            })
-            .await
-    });
     shutdown_signal().await;
     eprintln!("skyql emulator: stopping");
-    let _ = tx.send(());
-    match tokio::time::timeout(Duration::from_secs(5), task).await {
-        Ok(Ok(result)) => result?,
-        Ok(Err(e)) => bail!("the server task failed: {e}"),
-        Err(_) => emulator.flush().await,
-    }
+    running.shutdown().await?;
     Ok(())
 }
 
