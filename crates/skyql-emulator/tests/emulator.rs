@@ -10,10 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use skyql_emulator::{ClockMode, Config, Running, project_number, spawn};
 
-/// One signing key for the whole test binary (key generation is slow in debug builds).
-fn shared_key() -> String {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| {
+/// A signing key made once per test binary (key generation is slow in debug builds).
+fn key_in(cell: &'static OnceLock<String>) -> String {
+    cell.get_or_init(|| {
         skyql_emulator::auth::Keys::new(None, "demo-project")
             .expect("key")
             .private_key_pem
@@ -21,14 +20,16 @@ fn shared_key() -> String {
     .clone()
 }
 
+/// The emulator's key in every test.
+fn shared_key() -> String {
+    static KEY: OnceLock<String> = OnceLock::new();
+    key_in(&KEY)
+}
+
+/// A second, unrelated key (for tokens the emulator must reject).
 fn other_key() -> String {
     static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| {
-        skyql_emulator::auth::Keys::new(None, "demo-project")
-            .expect("key")
-            .private_key_pem
-    })
-    .clone()
+    key_in(&KEY)
 }
 
 fn base_config() -> Config {

@@ -152,10 +152,15 @@ impl Engine {
         let (svc, name) = self.registry.resolve(id)?;
         let remote = self.remote_or_err()?;
         let r = svc.resource(&name)?;
+        let index = svc
+            .resources
+            .iter()
+            .position(|x| x.name == name)
+            .ok_or_else(|| Error::Internal(format!("{id} vanished from its service")))?;
         let ctx = Arc::new(vtab::TableCtx {
             shape: shape::Shape::of(&svc, r),
             svc: svc.clone(),
-            resource: name,
+            resource: index,
             rt: remote.rt.clone(),
             client: remote.client.clone(),
             state: self.state.clone(),

@@ -31,7 +31,8 @@ use tokio::runtime::Handle;
 /// Everything a resource's table needs, shared by its cursors.
 pub struct TableCtx {
     pub svc: Arc<Service>,
-    pub resource: String,
+    /// Index of the resource in `svc.resources` (checked at registration).
+    pub resource: usize,
     pub shape: Shape,
     pub rt: Handle,
     pub client: Client,
@@ -40,12 +41,7 @@ pub struct TableCtx {
 
 impl TableCtx {
     pub(crate) fn resource(&self) -> &Resource {
-        // The name was resolved when the table was registered.
-        self.svc
-            .resources
-            .iter()
-            .find(|r| r.name == self.resource)
-            .unwrap_or(&self.svc.resources[0])
+        &self.svc.resources[self.resource]
     }
 
     /// The first method of `verb`, or the error that says there is none.

@@ -91,7 +91,7 @@ pub struct Schema {
 /// A document's named schemas, each parsed only when first asked for: a
 /// service has thousands and a statement needs a handful, so start-up only
 /// scans their JSON.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(transparent)]
 pub struct Schemas {
     entries: BTreeMap<String, LazySchema>,
@@ -114,14 +114,6 @@ impl Clone for LazySchema {
     }
 }
 
-impl Clone for Schemas {
-    fn clone(&self) -> Self {
-        Schemas {
-            entries: self.entries.clone(),
-        }
-    }
-}
-
 impl Schemas {
     /// The schema of that name; `None` if absent or not a valid schema.
     pub fn get(&self, name: &str) -> Option<&Schema> {
@@ -130,17 +122,5 @@ impl Schemas {
             .parsed
             .get_or_init(|| serde_json::from_str(entry.raw.get()).ok())
             .as_ref()
-    }
-
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }

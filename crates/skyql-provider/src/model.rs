@@ -204,18 +204,6 @@ impl Service {
             })
     }
 
-    pub fn schema(&self, name: &str) -> Option<&Schema> {
-        self.schemas.get(name)
-    }
-
-    /// Follows `$ref` (one level) to the schema a property or item points at.
-    pub fn resolve<'a>(&'a self, schema: &'a Schema) -> &'a Schema {
-        match &schema.reference {
-            Some(r) => self.schemas.get(r).unwrap_or(schema),
-            None => schema,
-        }
-    }
-
     /// The request body schema of a method, if it takes one.
     pub fn request_schema(&self, method: &Method) -> Option<&Schema> {
         method.request.as_deref().and_then(|r| self.schemas.get(r))

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::version::preference_key;
 use serde::{Deserialize, Serialize};
 use skyql_provider::{PROVIDER, Service, closest, parse_document};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -219,17 +219,22 @@ impl Registry {
     /// One row per service: installed services at their preferred version,
     /// and the rest of Google's directory as `available`.
     pub fn services(&self) -> Vec<ServiceInfo> {
-        let mut names: BTreeMap<String, ()> = BTreeMap::new();
-        for c in catalog() {
-            names.insert(c.name.clone(), ());
-        }
-        for n in self.pulled_names() {
-            names.insert(n, ());
-        }
-        names.insert(EMBEDDED_NAME.into(), ());
+        // Only services with a folder of their own (one listing) or the
+        // embedded one can be installed; the rest come from the catalog alone.
+        let pulled: std::collections::BTreeSet<String> = self.pulled_names().into_iter().collect();
+        let mut names: std::collections::BTreeSet<&str> =
+            catalog().iter().map(|c| c.name.as_str()).collect();
+        names.extend(pulled.iter().map(String::as_str));
+        names.insert(EMBEDDED_NAME);
         names
-            .keys()
-            .filter_map(|n| self.preferred(n).or_else(|| catalog_info(n)))
+            .into_iter()
+            .filter_map(|n| {
+                let installed = pulled.contains(n) || n == EMBEDDED_NAME;
+                installed
+                    .then(|| self.preferred(n))
+                    .flatten()
+                    .or_else(|| catalog_info(n))
+            })
             .collect()
     }
 
