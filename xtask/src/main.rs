@@ -21,6 +21,8 @@ commands:
   test                everything CI tests: Rust tests, then the Python
                       compatibility tests against the emulator
   bench               start-up and document-loading benchmarks
+  bench-load          load every pinned document once (the child process that
+                      `bench` times)
   bench-emulator      emulator throughput and memory benchmark
   bench-select        SELECT against the emulator: skyql vs a bare HTTP loop vs
                       Google's Python client; peak memory over 100,000 jobs";

@@ -33,15 +33,29 @@ fn fixtures() -> PathBuf {
     manifest().join("../skyql-engine/tests/fixtures")
 }
 
-fn discovery_dir() -> PathBuf {
-    std::env::var_os("SKYQL_DISCOVERY_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest().join("../../.discovery"))
+/// The pinned Discovery documents, when `SKYQL_DISCOVERY_DIR` names them
+/// (`cargo xtask test` sets it). Tests that need them skip, saying why, on a
+/// plain `cargo test`.
+fn discovery_dir() -> Option<PathBuf> {
+    let dir = discovery_env();
+    if dir.is_none() {
+        eprintln!(
+            "skipped: SKYQL_DISCOVERY_DIR is unset (`cargo xtask test` fetches the pinned documents and sets it)"
+        );
+    }
+    dir
+}
+
+fn discovery_env() -> Option<PathBuf> {
+    std::env::var_os("SKYQL_DISCOVERY_DIR").map(PathBuf::from)
 }
 
 fn expand(s: &str) -> String {
-    s.replace("{fixtures}", &fixtures().display().to_string())
-        .replace("{discovery}", &discovery_dir().display().to_string())
+    let s = s.replace("{fixtures}", &fixtures().display().to_string());
+    match discovery_env() {
+        Some(d) => s.replace("{discovery}", &d.display().to_string()),
+        None => s,
+    }
 }
 
 fn render(out: &Output) -> String {
@@ -94,6 +108,10 @@ fn iql_cases() {
     for case in &cases {
         let home = tempfile::tempdir().expect("tempdir");
         let script = std::fs::read_to_string(case).expect("case");
+        if script.contains("{discovery}") && discovery_dir().is_none() {
+            eprintln!("{}: skipped", case.display());
+            continue;
+        }
         let mut exec_args = Vec::new();
         for line in script.lines() {
             if let Some(a) = line.strip_prefix("-- args:") {
@@ -305,12 +323,15 @@ fn registry_pull_from_url_and_endpoint() {
 
 #[test]
 fn registry_pull_a_whole_folder_and_list() {
+    let Some(discovery) = discovery_dir() else {
+        return;
+    };
     let home = tempfile::tempdir().expect("tempdir");
     let one = bin()
         .arg("--home")
         .arg(home.path())
         .args(["registry", "pull", "google.aiplatform", "--from"])
-        .arg(discovery_dir())
+        .arg(&discovery)
         .output()
         .expect("run");
     assert!(
@@ -322,7 +343,7 @@ fn registry_pull_a_whole_folder_and_list() {
         .arg("--home")
         .arg(home.path())
         .args(["registry", "pull", "google", "--from"])
-        .arg(discovery_dir())
+        .arg(&discovery)
         .output()
         .expect("run");
     assert!(out.status.success(), "{}", render(&out));
