@@ -1,5 +1,6 @@
-//! The AIP-160 filter subset that `customJobs.list` accepts.
+//! The AIP-160 filter subset that `customJobs.list` and `operations.list` accept.
 //!
+//! Operations take `done` (`=`, `!=` with `true` or `false`) and `create_time`.
 //! Fields: `display_name` (`=`, `!=`, `:` with `*` wildcards), `state` (`=`, `!=`),
 //! `create_time` (`=`, `!=`, `<`, `<=`, `>`, `>=` on RFC 3339 values), `labels.KEY` (`=`,
 //! `!=`, `:` with a value or `*` for existence) and `labels:KEY` (existence). camelCase field
@@ -10,11 +11,26 @@
 //! `:` on `display_name` is a "has" match: without `*` it matches a substring; with `*` the
 //! pattern must match the whole name, `*` standing for any run of characters. A malformed
 //! filter is an error that names the 1-based character position of the problem.
+//!
+//! Parentheses nest at most [`MAX_DEPTH`] deep: the parser recurses per level, and a
+//! deeper filter is refused (400) rather than allowed to exhaust the stack.
 
 use std::collections::BTreeMap;
 
 use crate::clock::parse_rfc3339;
 use crate::schema::JOB_STATE;
+
+/// How deep parentheses may nest.
+pub const MAX_DEPTH: usize = 64;
+
+/// What a filter is written for: the fields it may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `customJobs.list`: display_name, state, create_time, labels.
+    Jobs,
+    /// `operations.list`: done, create_time.
+    Operations,
+}
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +69,7 @@ pub enum Filter {
     State(Op, &'static str),
     CreateTime(Op, i64),
     Label(Op, String, Option<String>),
+    Done(Op, bool),
 }
 
 /// What a filter is evaluated against.
@@ -61,6 +78,8 @@ pub struct Subject<'a> {
     pub state: &'a str,
     pub create_us: i64,
     pub labels: &'a BTreeMap<String, String>,
+    /// Whether an operation has finished (`None` for jobs).
+    pub done: Option<bool>,
 }
 
 /// A malformed or unsupported filter.
@@ -78,11 +97,18 @@ impl std::fmt::Display for FilterError {
 }
 
 impl Filter {
-    /// Parses a filter string; an empty or blank string matches everything.
+    /// Parses a `customJobs.list` filter; an empty or blank string matches everything.
     pub fn parse(input: &str) -> Result<Filter, FilterError> {
+        Self::parse_for(input, Target::Jobs)
+    }
+
+    /// Parses a filter for `target`; an empty or blank string matches everything.
+    pub fn parse_for(input: &str, target: Target) -> Result<Filter, FilterError> {
         let mut p = Parser {
             chars: input.chars().collect(),
             pos: 0,
+            depth: 0,
+            target,
         };
         p.skip_ws();
         if p.at_end() {
@@ -138,6 +164,11 @@ impl Filter {
                     _ => false,
                 }
             }
+            Filter::Done(op, want) => match (op, s.done) {
+                (Op::Eq, Some(d)) => d == *want,
+                (Op::Ne, Some(d)) => d != *want,
+                _ => false,
+            },
         }
     }
 }
@@ -170,9 +201,12 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
+    target: Target,
 }
 
 enum Field {
+    Done,
     DisplayName,
     State,
     CreateTime,
@@ -301,12 +335,20 @@ impl Parser {
             None => Err(self.err("expected a term")),
             Some('(') => {
                 let open = self.pos;
+                if self.depth >= MAX_DEPTH {
+                    return Err(self.err(format!(
+                        "the filter nests parentheses more than {MAX_DEPTH} deep"
+                    )));
+                }
                 self.pos += 1;
                 self.skip_ws();
                 if self.peek() == Some(')') {
                     return Err(self.err("empty parentheses"));
                 }
-                let inner = self.expression()?;
+                self.depth += 1;
+                let inner = self.expression();
+                self.depth -= 1;
+                let inner = inner?;
                 self.skip_ws();
                 if self.peek() != Some(')') {
                     return Err(Self::err_at(open, "unclosed '('"));
@@ -406,19 +448,24 @@ impl Parser {
                 self.peek().unwrap_or(' ')
             )));
         }
+        let jobs = self.target == Target::Jobs;
         let field = match name.as_str() {
-            "display_name" | "displayName" => Field::DisplayName,
-            "state" => Field::State,
             "create_time" | "createTime" => Field::CreateTime,
-            "labels" => Field::Labels,
+            "done" if !jobs => Field::Done,
+            "display_name" | "displayName" if jobs => Field::DisplayName,
+            "state" if jobs => Field::State,
+            "labels" if jobs => Field::Labels,
             other => match other.strip_prefix("labels.") {
-                Some(key) if !key.is_empty() => Field::Label(key.to_string()),
+                Some(key) if jobs && !key.is_empty() => Field::Label(key.to_string()),
                 _ => {
+                    let known = if jobs {
+                        "display_name, state, create_time or labels"
+                    } else {
+                        "done or create_time"
+                    };
                     return Err(Self::err_at(
                         start,
-                        format!(
-                            "unsupported field \"{other}\": use display_name, state, create_time or labels"
-                        ),
+                        format!("unsupported field \"{other}\": use {known}"),
                     ));
                 }
             },
@@ -440,6 +487,16 @@ impl Parser {
             )
         };
         Ok(match field {
+            Field::Done => match (op, value.as_str()) {
+                (Op::Eq | Op::Ne, "true" | "false") => Filter::Done(op, value == "true"),
+                (Op::Eq | Op::Ne, _) => {
+                    return Err(Self::err_at(
+                        value_pos,
+                        format!("invalid done \"{value}\": expected true or false"),
+                    ));
+                }
+                _ => return Err(unsupported()),
+            },
             Field::DisplayName => match op {
                 Op::Eq | Op::Ne | Op::Has => Filter::DisplayName(op, value),
                 _ => return Err(unsupported()),
@@ -506,6 +563,7 @@ mod tests {
             state: "JOB_STATE_SUCCEEDED",
             create_us: 1_621_296_000_000_000 + 1,
             labels,
+            done: None,
         }
     }
 
@@ -568,6 +626,39 @@ mod tests {
             let e = Filter::parse(f).expect_err(f);
             assert_eq!(e.position, pos, "{f}: {e}");
         }
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = format!(
+            "{}state=JOB_STATE_FAILED{}",
+            "(".repeat(2000),
+            ")".repeat(2000)
+        );
+        let e = Filter::parse(&deep).expect_err("too deep");
+        assert!(e.message.contains("more than 64 deep"), "{e}");
+        let fine = format!("{}state=JOB_STATE_FAILED{}", "(".repeat(64), ")".repeat(64));
+        assert!(Filter::parse(&fine).is_ok());
+        let negated = format!(
+            "{}state=JOB_STATE_FAILED{}",
+            "-(".repeat(2000),
+            ")".repeat(2000)
+        );
+        assert!(Filter::parse(&negated).is_err());
+    }
+
+    #[test]
+    fn operation_filters() {
+        let labels = BTreeMap::new();
+        let mut s = subject(&labels);
+        s.done = Some(true);
+        let f = Filter::parse_for("done=true", Target::Operations).unwrap();
+        assert!(f.matches(&s));
+        let f = Filter::parse_for("NOT done = true", Target::Operations).unwrap();
+        assert!(!f.matches(&s));
+        assert!(Filter::parse_for("done=maybe", Target::Operations).is_err());
+        assert!(Filter::parse_for("state=JOB_STATE_FAILED", Target::Operations).is_err());
+        assert!(Filter::parse("done=true").is_err());
     }
 
     #[test]

@@ -16,13 +16,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::clock::rfc3339;
 use crate::filter::Subject;
-use crate::schema::{self, CUSTOM_JOB, JOB_SPEC, JOB_STATE};
+use crate::schema::{self, CUSTOM_JOB, ENCRYPTION_SPEC, JOB_SPEC, JOB_STATE};
+use crate::wire::Json;
 
 /// How long a cancelled job stays in `JOB_STATE_CANCELLING`.
 pub const CANCELLING_US: i64 = 2_000_000;
@@ -179,6 +180,7 @@ impl Job {
             state: view.state,
             create_us: self.create_us,
             labels: &self.labels,
+            done: None,
         }
     }
 
@@ -270,7 +272,8 @@ fn prune(value: &Value, subs: &[&[String]]) -> Value {
     }
 }
 
-/// A job rendered as JSON, written straight to the output without building a tree.
+/// A job as the service writes it (proto3 JSON, fields in proto order), optionally
+/// restricted by a `readMask`.
 pub struct JobJson<'a> {
     pub job: &'a Job,
     pub view: View,
@@ -278,74 +281,74 @@ pub struct JobJson<'a> {
     pub mask: Option<&'a Mask>,
 }
 
-impl Serialize for JobJson<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+impl JobJson<'_> {
+    /// The job's JSON.
+    pub fn json(&self) -> Json {
         let job = self.job;
         let v = &self.view;
-        let mut map = ser.serialize_map(None)?;
+        let mut out = Json::obj();
         let include = |name: &str| -> Option<Vec<&[String]>> {
             match self.mask {
                 None => Some(Vec::new()),
                 Some(m) => m.field(name),
             }
         };
-        let time = |us: i64| rfc3339(us);
         if include("name").is_some() {
-            map.serialize_entry("name", &job.name())?;
+            out.push("name", job.name());
         }
-        if include("displayName").is_some() {
-            map.serialize_entry("displayName", &job.display_name)?;
+        if include("displayName").is_some() && !job.display_name.is_empty() {
+            out.push("displayName", job.display_name.as_str());
         }
         if let Some(subs) = include("jobSpec") {
             let mut spec = job.job_spec.value();
             if !subs.is_empty() {
                 spec = prune(&spec, &subs);
             }
-            if self.opts.enum_int {
-                schema::enums_to_int(JOB_SPEC, &mut spec);
-            }
-            map.serialize_entry("jobSpec", &spec)?;
+            out.push(
+                "jobSpec",
+                schema::message_json(JOB_SPEC, &spec, self.opts.enum_int),
+            );
         }
         if include("state").is_some() {
             if self.opts.enum_int {
-                map.serialize_entry("state", &JOB_STATE.number(v.state).unwrap_or(0))?;
+                out.push("state", JOB_STATE.number(v.state).unwrap_or(0));
             } else {
-                map.serialize_entry("state", v.state)?;
+                out.push("state", v.state);
             }
         }
         if include("createTime").is_some() {
-            map.serialize_entry("createTime", &time(job.create_us))?;
+            out.push("createTime", rfc3339(job.create_us));
         }
         if let (Some(_), Some(t)) = (include("startTime"), v.start_us) {
-            map.serialize_entry("startTime", &time(t))?;
+            out.push("startTime", rfc3339(t));
         }
         if let (Some(_), Some(t)) = (include("endTime"), v.end_us) {
-            map.serialize_entry("endTime", &time(t))?;
+            out.push("endTime", rfc3339(t));
         }
         if include("updateTime").is_some() {
-            map.serialize_entry("updateTime", &time(v.update_us))?;
+            out.push("updateTime", rfc3339(v.update_us));
         }
         if let (Some(subs), Some(kind)) = (include("error"), v.error) {
-            map.serialize_entry("error", &prune(&job.error_json(kind), &subs))?;
+            out.push("error", Json::from(prune(&job.error_json(kind), &subs)));
         }
         if let Some(subs) = include("labels")
             && !job.labels.is_empty()
         {
-            if subs.is_empty() {
-                map.serialize_entry("labels", &job.labels)?;
-            } else {
-                let labels: BTreeMap<&String, &String> = job
-                    .labels
-                    .iter()
-                    .filter(|(k, _)| subs.iter().any(|p| p[0] == **k))
-                    .collect();
-                map.serialize_entry("labels", &labels)?;
+            let mut labels = Json::obj();
+            for (k, val) in &job.labels {
+                if subs.is_empty() || subs.iter().any(|p| p[0] == *k) {
+                    labels.push(k, val);
+                }
             }
+            out.push("labels", labels);
         }
         if let (Some(subs), Some(spec)) = (include("encryptionSpec"), &job.encryption_spec) {
-            map.serialize_entry("encryptionSpec", &prune(spec, &subs))?;
+            out.push(
+                "encryptionSpec",
+                schema::message_json(ENCRYPTION_SPEC, &prune(spec, &subs), self.opts.enum_int),
+            );
         }
-        map.end()
+        out
     }
 }
 
@@ -360,112 +363,67 @@ pub struct NewJob {
     pub encryption_spec: Option<Value>,
 }
 
-/// Validates a bound CustomJob (camelCase JSON from [`schema::bind_message`]).
+/// Validates a bound CustomJob (camelCase JSON from [`schema::bind_message`]). Violations
+/// name fields as the real service does (`job_spec.worker_pool_specs[0].machine_spec.machine_type`).
 pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
-    let mut v: Vec<Violation> = Vec::new();
-    let required = "Required field is not set.".to_string();
+    let required = || "Required field is not set.".to_string();
+    let mut v: Vec<Violation> =
+        schema::missing_required(CUSTOM_JOB, &Value::Object(job.clone()), "")
+            .into_iter()
+            .map(|path| (path, required()))
+            .collect();
     let display_name = match job.remove("displayName") {
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            if s.chars().count() > 128 {
-                v.push((
-                    "custom_job.display_name".into(),
-                    format!(
-                        "The display name is too long: {} characters. The maximum is 128.",
-                        s.chars().count()
-                    ),
-                ));
-            }
-            s
-        }
-        _ => {
-            v.push(("custom_job.display_name".into(), required.clone()));
-            String::new()
-        }
+        Some(Value::String(s)) => s,
+        _ => String::new(),
     };
+    if !display_name.is_empty() && display_name.trim().is_empty() {
+        v.push(("display_name".into(), required()));
+    }
+    if display_name.chars().count() > 128 {
+        v.push((
+            "display_name".into(),
+            format!(
+                "The display name is too long: {} characters. The maximum is 128.",
+                display_name.chars().count()
+            ),
+        ));
+    }
     let mut job_spec = job.remove("jobSpec").unwrap_or(Value::Null);
-    match job_spec
+    if let Some(pools) = job_spec
         .get_mut("workerPoolSpecs")
         .and_then(Value::as_array_mut)
     {
-        Some(pools) if !pools.is_empty() => {
-            let p = "custom_job.job_spec.worker_pool_specs[0]";
-            let first = &mut pools[0];
-            let machine_type = first
-                .pointer("/machineSpec/machineType")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if machine_type.is_empty() {
-                v.push((format!("{p}.machine_spec.machine_type"), required.clone()));
+        for (i, pool) in pools.iter().enumerate() {
+            let Some(obj) = pool.as_object() else {
+                continue;
+            };
+            // Pools after the first may be left empty as placeholders.
+            if i > 0 && obj.is_empty() {
+                continue;
             }
-            let container = first.get("containerSpec");
-            let python = first.get("pythonPackageSpec");
-            match (container, python) {
-                (Some(_), Some(_)) => v.push((
-                    format!("{p}.python_package_spec"),
-                    "Only one of container_spec and python_package_spec may be set.".into(),
-                )),
-                (None, None) => v.push((
-                    format!("{p}.task"),
-                    "Required field is not set: set container_spec or python_package_spec.".into(),
-                )),
-                (Some(c), None) => {
-                    if c.get("imageUri")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .is_empty()
-                    {
-                        v.push((format!("{p}.container_spec.image_uri"), required.clone()));
-                    }
+            v.extend(pool_problems(
+                &format!("job_spec.worker_pool_specs[{i}]"),
+                pool,
+            ));
+        }
+        // Defaults the real service fills in.
+        for pool in pools.iter_mut() {
+            if let Value::Object(obj) = pool {
+                if obj.is_empty() {
+                    continue;
                 }
-                (None, Some(py)) => {
-                    for (field, path) in [
-                        ("executorImageUri", "executor_image_uri"),
-                        ("pythonModule", "python_module"),
-                    ] {
-                        if py
-                            .get(field)
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .is_empty()
-                        {
-                            v.push((format!("{p}.python_package_spec.{path}"), required.clone()));
-                        }
-                    }
-                    if py
-                        .get("packageUris")
-                        .and_then(Value::as_array)
-                        .is_none_or(Vec::is_empty)
-                    {
-                        v.push((
-                            format!("{p}.python_package_spec.package_uris"),
-                            required.clone(),
-                        ));
-                    }
-                }
-            }
-            // Defaults the real service fills in.
-            for pool in pools.iter_mut() {
-                if let Value::Object(obj) = pool {
-                    if obj.is_empty() {
-                        continue;
-                    }
-                    obj.entry("replicaCount")
-                        .or_insert_with(|| Value::String("1".into()));
-                    if let Value::Object(disk) = obj
-                        .entry("diskSpec")
-                        .or_insert_with(|| Value::Object(Map::new()))
-                    {
-                        disk.entry("bootDiskType")
-                            .or_insert_with(|| Value::String("pd-ssd".into()));
-                        disk.entry("bootDiskSizeGb").or_insert_with(|| json!(100));
-                    }
+                obj.entry("replicaCount")
+                    .or_insert_with(|| Value::String("1".into()));
+                if let Value::Object(disk) = obj
+                    .entry("diskSpec")
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    disk.entry("bootDiskType")
+                        .or_insert_with(|| Value::String("pd-ssd".into()));
+                    disk.entry("bootDiskSizeGb").or_insert_with(|| json!(100));
                 }
             }
         }
-        _ => v.push((
-            "custom_job.job_spec.worker_pool_specs".into(),
-            required.clone(),
-        )),
     }
     let labels: BTreeMap<String, String> = match job.remove("labels") {
         Some(Value::Object(m)) => m
@@ -476,20 +434,20 @@ pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
     };
     if labels.len() > 64 {
         v.push((
-            "custom_job.labels".into(),
+            "labels".into(),
             format!("At most 64 labels are allowed; got {}.", labels.len()),
         ));
     }
     for (k, val) in &labels {
         if let Some(problem) = label_problem(k, true) {
             v.push((
-                format!("custom_job.labels[{k}]"),
+                format!("labels[{k}]"),
                 format!("Invalid label key \"{k}\": {problem}"),
             ));
         }
         if let Some(problem) = label_problem(val, false) {
             v.push((
-                format!("custom_job.labels[{k}]"),
+                format!("labels[{k}]"),
                 format!("Invalid label value \"{val}\": {problem}"),
             ));
         }
@@ -505,16 +463,60 @@ pub fn validate(mut job: Map<String, Value>) -> Result<NewJob, Vec<Violation>> {
     })
 }
 
-/// Google's label rules: keys 1-63 characters starting with a lowercase letter, values 0-63
-/// characters; both only lowercase letters, digits, `_` and `-` (international letters
-/// allowed), at most 128 bytes.
+/// The service's rules for one worker pool beyond its `REQUIRED` fields: a machine type,
+/// a task (container or Python package), accelerator type and count both set or neither.
+fn pool_problems(p: &str, pool: &Value) -> Vec<Violation> {
+    let mut v = Vec::new();
+    let text = |ptr: &str| pool.pointer(ptr).and_then(Value::as_str).unwrap_or("");
+    if text("/machineSpec/machineType").is_empty() {
+        v.push((
+            format!("{p}.machine_spec.machine_type"),
+            "Required field is not set.".to_string(),
+        ));
+    }
+    let accelerator = text("/machineSpec/acceleratorType");
+    let has_type = !accelerator.is_empty() && accelerator != "ACCELERATOR_TYPE_UNSPECIFIED";
+    let count = pool
+        .pointer("/machineSpec/acceleratorCount")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if count < 0 {
+        v.push((
+            format!("{p}.machine_spec.accelerator_count"),
+            format!("accelerator_count must not be negative; got {count}."),
+        ));
+    } else if has_type && count == 0 {
+        v.push((
+            format!("{p}.machine_spec.accelerator_count"),
+            format!("accelerator_count must be set with accelerator_type {accelerator}: set both or neither."),
+        ));
+    } else if !has_type && count > 0 {
+        v.push((
+            format!("{p}.machine_spec.accelerator_type"),
+            format!(
+                "accelerator_type must be set with accelerator_count {count}: set both or neither."
+            ),
+        ));
+    }
+    if pool.get("containerSpec").is_none() && pool.get("pythonPackageSpec").is_none() {
+        v.push((
+            format!("{p}.task"),
+            "Required field is not set: set container_spec or python_package_spec.".into(),
+        ));
+    }
+    v
+}
+
+/// Vertex AI's label rules: keys 1-64 characters starting with a lowercase letter, values
+/// 0-64 characters; both only lowercase letters, digits, `_` and `-` (international
+/// letters allowed), at most 128 bytes.
 fn label_problem(s: &str, key: bool) -> Option<&'static str> {
     let n = s.chars().count();
     if key && n == 0 {
         return Some("keys must not be empty");
     }
-    if n > 63 || s.len() > 128 {
-        return Some("at most 63 characters are allowed");
+    if n > 64 || s.len() > 128 {
+        return Some("at most 64 characters are allowed");
     }
     let lower_letter = |c: char| c.is_lowercase() || (c.is_alphabetic() && !c.is_uppercase());
     if key && !s.chars().next().is_some_and(lower_letter) {
@@ -586,6 +588,8 @@ mod tests {
         assert!(label_problem("Team", true).is_some());
         assert!(label_problem("1team", true).is_some());
         assert!(label_problem("a b", false).is_some());
-        assert!(label_problem(&"a".repeat(64), true).is_some());
+        assert!(label_problem(&"a".repeat(64), true).is_none());
+        assert!(label_problem(&"a".repeat(65), true).is_some());
+        assert!(label_problem(&"a".repeat(65), false).is_some());
     }
 }

@@ -48,21 +48,28 @@
 
 pub mod auth;
 pub mod clock;
+pub mod control;
 mod error;
+mod fields;
+pub mod files;
 pub mod filter;
 pub mod ids;
 pub mod jobs;
+mod methods;
 mod paging;
+mod routing;
 pub mod schema;
 pub mod seed;
 mod server;
-mod status;
+mod state;
+pub mod status;
 pub mod store;
+pub mod wire;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine;
@@ -70,15 +77,24 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 pub use clock::ClockMode;
+pub use control::PersistenceReport;
 pub use error::Error;
 pub use ids::project_number;
+pub use methods::locations::LOCATIONS;
 pub use seed::SEED_PROJECT;
 
-use auth::{Keys, RefreshCreds, TokenStore};
+use auth::{Auth, Keys, RefreshCreds};
 use clock::Clock;
+use control::Control;
 use paging::PageTokens;
-use server::Inner;
+use state::Inner;
 use store::Store;
+
+/// The most jobs `--seed-jobs` may ask for.
+pub const MAX_SEED_JOBS: usize = 1_000_000;
+/// The longest token lifetime, job phase or other duration the emulator accepts (ten
+/// years): longer ones are a mistake and would overflow its microsecond clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 /// Everything the emulator can be told. `Default` is a fresh, unseeded emulator on
 /// `127.0.0.1:0` with a real clock and no faults.
@@ -150,16 +166,54 @@ pub struct Emulator {
     inner: Arc<Inner>,
 }
 
+impl Config {
+    /// Checks every number against its bounds: the fault rate is a fraction, seeded jobs
+    /// at most [`MAX_SEED_JOBS`], durations at most [`MAX_DURATION`], the token lifetime at
+    /// least a second, the body limit at least a byte.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::Config(m));
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return bad(format!(
+                "fault rate {} is not between 0 and 1",
+                self.fault_rate
+            ));
+        }
+        if self.seed_jobs > MAX_SEED_JOBS {
+            return bad(format!(
+                "{} seed jobs asked; the emulator seeds at most {MAX_SEED_JOBS}",
+                self.seed_jobs
+            ));
+        }
+        for (what, d) in [
+            ("pending duration", self.pending),
+            ("running duration", self.running),
+            ("token lifetime", self.token_lifetime),
+            ("latency", self.latency),
+        ] {
+            if d > MAX_DURATION {
+                return bad(format!(
+                    "the {what} of {} s is longer than the {} s the emulator allows",
+                    d.as_secs(),
+                    MAX_DURATION.as_secs()
+                ));
+            }
+        }
+        if self.token_lifetime < Duration::from_secs(1) {
+            return bad("the token lifetime must be at least one second".into());
+        }
+        if self.body_limit == 0 {
+            return bad("the body limit must be at least one byte".into());
+        }
+        Ok(())
+    }
+}
+
 impl Emulator {
     /// Builds the emulator: restores the state file if there is one, else creates the
     /// signing key and seeds jobs.
     pub fn new(config: Config) -> Result<Self, Error> {
-        if !(0.0..=1.0).contains(&config.fault_rate) {
-            return Err(Error::Config(format!(
-                "fault rate {} is not between 0 and 1",
-                config.fault_rate
-            )));
-        }
+        config.validate()?;
+        let control = Control::new(config.latency, config.fault_rate, config.fault_seed)?;
         let default_project = config
             .projects
             .iter()
@@ -176,7 +230,6 @@ impl Emulator {
             .unwrap_or_else(|| clock::real_now_us() / 1_000_000 * 1_000_000);
         let clock = Clock::new(config.clock, start_us);
         let mut store = Store::default();
-        let tokens = TokenStore::default();
         let mut projects = BTreeMap::new();
         projects.insert(project_number(SEED_PROJECT), SEED_PROJECT.to_string());
         for p in &config.projects {
@@ -184,7 +237,7 @@ impl Emulator {
                 projects.insert(project_number(p), p.clone());
             }
         }
-        let (keys, refresh, page_secret) = match snapshot {
+        let (keys, refresh, page_secret, tokens) = match snapshot {
             Some(snap) => {
                 let keys = Keys::new(Some(&snap.signing_key_pem), &default_project)?;
                 let secret = STANDARD
@@ -202,8 +255,7 @@ impl Emulator {
                     store.insert_op(op);
                 }
                 projects.extend(snap.projects);
-                tokens.import(snap.tokens);
-                (keys, snap.refresh, secret)
+                (keys, snap.refresh, secret, snap.tokens)
             }
             None => {
                 let keys = Keys::new(config.signing_key_pem.as_deref(), &default_project)?;
@@ -214,7 +266,7 @@ impl Emulator {
                     store.insert_job(job);
                 }
                 store.generation = 1;
-                (keys, RefreshCreds::generate(), secret)
+                (keys, RefreshCreds::generate(), secret, BTreeMap::new())
             }
         };
         let allowed = (!config.projects.is_empty()).then(|| {
@@ -232,20 +284,31 @@ impl Emulator {
                 .collect();
             (ids, numbers)
         });
-        let inner = Inner {
-            fault_rng: Mutex::new(config.fault_seed),
-            config,
+        let auth = Auth::new(
             keys,
-            tokens,
             refresh,
+            config.token_lifetime,
+            config.base_url.clone(),
+            auth::is_aiplatform_host,
+        );
+        auth.tokens.import(tokens);
+        let locations = config
+            .discovery
+            .as_deref()
+            .and_then(methods::locations::from_discovery)
+            .unwrap_or_else(|| LOCATIONS.iter().map(|l| l.to_string()).collect());
+        let inner = Inner {
+            config,
+            auth,
             clock,
+            control,
             store: RwLock::new(store),
             projects: RwLock::new(projects),
             allowed,
-            stats: Mutex::new(BTreeMap::new()),
             page_secret_b64: STANDARD.encode(&page_secret),
             pages: PageTokens::new(page_secret),
             persisted: tokio::sync::Mutex::new(0),
+            locations,
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -254,24 +317,27 @@ impl Emulator {
 
     /// The service-account key file (`--credentials-out`) for an emulator at `base_url`.
     pub fn service_account_key_json(&self, base_url: &str) -> Value {
-        self.inner.keys.service_account_json(base_url)
+        self.inner.auth.keys.service_account_json(base_url)
     }
 
     /// The `authorized_user` credentials file for an emulator at `base_url`.
     pub fn authorized_user_json(&self, base_url: &str) -> Value {
-        self.inner.refresh.json(base_url)
+        self.inner.auth.refresh.json(base_url)
     }
 
     /// Issues an access token directly (for in-process callers that skip OAuth).
     pub fn issue_access_token(&self) -> String {
-        self.inner
-            .tokens
-            .issue(self.inner.config.token_lifetime.as_secs() as i64)
+        self.inner.auth.issue()
     }
 
     /// The number of jobs held.
     pub fn job_count(&self) -> usize {
         self.inner.store.read().map(|s| s.job_count).unwrap_or(0)
+    }
+
+    /// How state-file writes have gone (failures are never printed by the emulator).
+    pub fn persistence(&self) -> PersistenceReport {
+        self.inner.control.persistence()
     }
 
     /// The router serving everything; mount it on any listener.

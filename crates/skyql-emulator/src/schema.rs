@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::wire::{Json, format_duration, parse_duration};
+
 /// A protobuf enum: its full type name and its (name, number) pairs.
 pub struct EnumDef {
     pub type_name: &'static str,
@@ -48,25 +50,57 @@ pub enum Ty {
     Any,
 }
 
-/// One field of a message.
+/// One field of a message. Tables list fields in field-number order, the order proto3
+/// JSON writes them in.
 pub struct Field {
     pub name: &'static str,
+    pub number: u32,
     pub ty: Ty,
     pub output_only: bool,
+    /// The oneof the field belongs to, if any.
+    pub oneof: Option<&'static str>,
+    /// Marked `REQUIRED` in the proto: a create without it is refused.
+    pub required: bool,
 }
 
-const fn f(name: &'static str, ty: Ty) -> Field {
+const fn f(name: &'static str, number: u32, ty: Ty) -> Field {
     Field {
         name,
+        number,
         ty,
         output_only: false,
+        oneof: None,
+        required: false,
     }
 }
-const fn ro(name: &'static str, ty: Ty) -> Field {
+const fn rq(name: &'static str, number: u32, ty: Ty) -> Field {
     Field {
         name,
+        number,
+        ty,
+        output_only: false,
+        oneof: None,
+        required: true,
+    }
+}
+const fn ro(name: &'static str, number: u32, ty: Ty) -> Field {
+    Field {
+        name,
+        number,
         ty,
         output_only: true,
+        oneof: None,
+        required: false,
+    }
+}
+const fn one(name: &'static str, number: u32, ty: Ty, oneof: &'static str) -> Field {
+    Field {
+        name,
+        number,
+        ty,
+        output_only: false,
+        oneof: Some(oneof),
+        required: false,
     }
 }
 
@@ -137,113 +171,126 @@ static RESERVATION_TYPE: EnumDef = EnumDef {
 
 const STR_ARR: Ty = Ty::Arr(&Ty::Str);
 
-static ENV_VAR: &[Field] = &[f("name", Ty::Str), f("value", Ty::Str)];
+/// `EnvVar`.
+pub static ENV_VAR: &[Field] = &[rq("name", 1, Ty::Str), rq("value", 2, Ty::Str)];
 static ENV_ARR: Ty = Ty::Arr(&Ty::Msg(ENV_VAR));
 static CONTAINER_SPEC: &[Field] = &[
-    f("imageUri", Ty::Str),
-    f("command", STR_ARR),
-    f("args", STR_ARR),
-    f("env", ENV_ARR),
+    rq("imageUri", 1, Ty::Str),
+    f("command", 2, STR_ARR),
+    f("args", 3, STR_ARR),
+    f("env", 4, ENV_ARR),
 ];
 static PYTHON_PACKAGE_SPEC: &[Field] = &[
-    f("executorImageUri", Ty::Str),
-    f("packageUris", STR_ARR),
-    f("pythonModule", Ty::Str),
-    f("args", STR_ARR),
-    f("env", ENV_ARR),
+    rq("executorImageUri", 1, Ty::Str),
+    rq("packageUris", 2, STR_ARR),
+    rq("pythonModule", 3, Ty::Str),
+    f("args", 4, STR_ARR),
+    f("env", 5, ENV_ARR),
 ];
 static RESERVATION_AFFINITY: &[Field] = &[
-    f("reservationAffinityType", Ty::Enum(&RESERVATION_TYPE)),
-    f("key", Ty::Str),
-    f("values", STR_ARR),
+    rq("reservationAffinityType", 1, Ty::Enum(&RESERVATION_TYPE)),
+    f("key", 2, Ty::Str),
+    f("values", 3, STR_ARR),
 ];
 static MACHINE_SPEC: &[Field] = &[
-    f("machineType", Ty::Str),
-    f("acceleratorType", Ty::Enum(&ACCELERATOR)),
-    f("acceleratorCount", Ty::I32),
-    f("gpuPartitionSize", Ty::Str),
-    f("tpuTopology", Ty::Str),
-    f("reservationAffinity", Ty::Msg(RESERVATION_AFFINITY)),
+    f("machineType", 1, Ty::Str),
+    f("acceleratorType", 2, Ty::Enum(&ACCELERATOR)),
+    f("acceleratorCount", 3, Ty::I32),
+    f("tpuTopology", 4, Ty::Str),
+    f("reservationAffinity", 5, Ty::Msg(RESERVATION_AFFINITY)),
+    f("gpuPartitionSize", 7, Ty::Str),
 ];
-static DISK_SPEC: &[Field] = &[f("bootDiskType", Ty::Str), f("bootDiskSizeGb", Ty::I32)];
+static DISK_SPEC: &[Field] = &[
+    f("bootDiskType", 1, Ty::Str),
+    f("bootDiskSizeGb", 2, Ty::I32),
+];
 static NFS_MOUNT: &[Field] = &[
-    f("server", Ty::Str),
-    f("path", Ty::Str),
-    f("mountPoint", Ty::Str),
+    rq("server", 1, Ty::Str),
+    rq("path", 2, Ty::Str),
+    rq("mountPoint", 3, Ty::Str),
 ];
 static LUSTRE_MOUNT: &[Field] = &[
-    f("instanceIp", Ty::Str),
-    f("volumeHandle", Ty::Str),
-    f("filesystem", Ty::Str),
-    f("mountPoint", Ty::Str),
+    rq("instanceIp", 1, Ty::Str),
+    rq("volumeHandle", 2, Ty::Str),
+    rq("filesystem", 3, Ty::Str),
+    rq("mountPoint", 4, Ty::Str),
 ];
-static WORKER_POOL_SPEC: &[Field] = &[
-    f("containerSpec", Ty::Msg(CONTAINER_SPEC)),
-    f("pythonPackageSpec", Ty::Msg(PYTHON_PACKAGE_SPEC)),
-    f("machineSpec", Ty::Msg(MACHINE_SPEC)),
-    f("replicaCount", Ty::I64),
-    f("nfsMounts", Ty::Arr(&Ty::Msg(NFS_MOUNT))),
-    f("lustreMounts", Ty::Arr(&Ty::Msg(LUSTRE_MOUNT))),
-    f("diskSpec", Ty::Msg(DISK_SPEC)),
+/// `WorkerPoolSpec` (`task` is the oneof of container and Python package).
+pub static WORKER_POOL_SPEC: &[Field] = &[
+    f("machineSpec", 1, Ty::Msg(MACHINE_SPEC)),
+    f("replicaCount", 2, Ty::I64),
+    f("nfsMounts", 4, Ty::Arr(&Ty::Msg(NFS_MOUNT))),
+    f("diskSpec", 5, Ty::Msg(DISK_SPEC)),
+    one("containerSpec", 6, Ty::Msg(CONTAINER_SPEC), "task"),
+    one("pythonPackageSpec", 7, Ty::Msg(PYTHON_PACKAGE_SPEC), "task"),
+    f("lustreMounts", 9, Ty::Arr(&Ty::Msg(LUSTRE_MOUNT))),
 ];
 static SCHEDULING: &[Field] = &[
-    f("timeout", Ty::Duration),
-    f("restartJobOnWorkerRestart", Ty::Bool),
-    f("strategy", Ty::Enum(&STRATEGY)),
-    f("disableRetries", Ty::Bool),
-    f("maxWaitDuration", Ty::Duration),
+    f("timeout", 1, Ty::Duration),
+    f("restartJobOnWorkerRestart", 3, Ty::Bool),
+    f("strategy", 4, Ty::Enum(&STRATEGY)),
+    f("disableRetries", 5, Ty::Bool),
+    f("maxWaitDuration", 6, Ty::Duration),
 ];
-static GCS_DESTINATION: &[Field] = &[f("outputUriPrefix", Ty::Str)];
+static GCS_DESTINATION: &[Field] = &[rq("outputUriPrefix", 1, Ty::Str)];
 static DNS_PEERING: &[Field] = &[
-    f("domain", Ty::Str),
-    f("targetProject", Ty::Str),
-    f("targetNetwork", Ty::Str),
+    rq("domain", 1, Ty::Str),
+    rq("targetProject", 2, Ty::Str),
+    rq("targetNetwork", 3, Ty::Str),
 ];
 static PSC_INTERFACE: &[Field] = &[
-    f("networkAttachment", Ty::Str),
-    f("dnsPeeringConfigs", Ty::Arr(&Ty::Msg(DNS_PEERING))),
+    f("networkAttachment", 1, Ty::Str),
+    f("dnsPeeringConfigs", 2, Ty::Arr(&Ty::Msg(DNS_PEERING))),
 ];
 /// `CustomJobSpec`.
 pub static JOB_SPEC: &[Field] = &[
-    f("persistentResourceId", Ty::Str),
-    f("workerPoolSpecs", Ty::Arr(&Ty::Msg(WORKER_POOL_SPEC))),
-    f("scheduling", Ty::Msg(SCHEDULING)),
-    f("serviceAccount", Ty::Str),
-    f("network", Ty::Str),
-    f("reservedIpRanges", STR_ARR),
-    f("pscInterfaceConfig", Ty::Msg(PSC_INTERFACE)),
-    f("baseOutputDirectory", Ty::Msg(GCS_DESTINATION)),
-    f("protectedArtifactLocationId", Ty::Str),
-    f("tensorboard", Ty::Str),
-    f("enableWebAccess", Ty::Bool),
-    f("enableDashboardAccess", Ty::Bool),
-    f("experiment", Ty::Str),
-    f("experimentRun", Ty::Str),
-    f("models", STR_ARR),
+    rq("workerPoolSpecs", 1, Ty::Arr(&Ty::Msg(WORKER_POOL_SPEC))),
+    f("scheduling", 3, Ty::Msg(SCHEDULING)),
+    f("serviceAccount", 4, Ty::Str),
+    f("network", 5, Ty::Str),
+    f("baseOutputDirectory", 6, Ty::Msg(GCS_DESTINATION)),
+    f("tensorboard", 7, Ty::Str),
+    f("enableWebAccess", 10, Ty::Bool),
+    f("reservedIpRanges", 13, STR_ARR),
+    f("persistentResourceId", 14, Ty::Str),
+    f("enableDashboardAccess", 16, Ty::Bool),
+    f("experiment", 17, Ty::Str),
+    f("experimentRun", 18, Ty::Str),
+    f("protectedArtifactLocationId", 19, Ty::Str),
+    f("models", 20, STR_ARR),
+    f("pscInterfaceConfig", 21, Ty::Msg(PSC_INTERFACE)),
 ];
-static ENCRYPTION_SPEC: &[Field] = &[f("kmsKeyName", Ty::Str)];
+/// `EncryptionSpec`.
+pub static ENCRYPTION_SPEC: &[Field] = &[rq("kmsKeyName", 1, Ty::Str)];
 static STATUS: &[Field] = &[
-    f("code", Ty::I32),
-    f("message", Ty::Str),
-    f("details", Ty::Arr(&Ty::Any)),
+    f("code", 1, Ty::I32),
+    f("message", 2, Ty::Str),
+    f("details", 3, Ty::Arr(&Ty::Any)),
 ];
 /// `CustomJob`, fields in proto order (the order the real service writes them).
 pub static CUSTOM_JOB: &[Field] = &[
-    ro("name", Ty::Str),
-    f("displayName", Ty::Str),
-    f("jobSpec", Ty::Msg(JOB_SPEC)),
-    ro("state", Ty::Enum(&JOB_STATE)),
-    ro("createTime", Ty::Time),
-    ro("startTime", Ty::Time),
-    ro("endTime", Ty::Time),
-    ro("updateTime", Ty::Time),
-    ro("error", Ty::Msg(STATUS)),
-    f("labels", Ty::StrMap),
-    f("encryptionSpec", Ty::Msg(ENCRYPTION_SPEC)),
-    ro("webAccessUris", Ty::StrMap),
-    ro("satisfiesPzs", Ty::Bool),
-    ro("satisfiesPzi", Ty::Bool),
+    ro("name", 1, Ty::Str),
+    rq("displayName", 2, Ty::Str),
+    rq("jobSpec", 4, Ty::Msg(JOB_SPEC)),
+    ro("state", 5, Ty::Enum(&JOB_STATE)),
+    ro("createTime", 6, Ty::Time),
+    ro("startTime", 7, Ty::Time),
+    ro("endTime", 8, Ty::Time),
+    ro("updateTime", 9, Ty::Time),
+    ro("error", 10, Ty::Msg(STATUS)),
+    f("labels", 11, Ty::StrMap),
+    f("encryptionSpec", 12, Ty::Msg(ENCRYPTION_SPEC)),
+    ro("webAccessUris", 16, Ty::StrMap),
+    ro("satisfiesPzs", 18, Ty::Bool),
+    ro("satisfiesPzi", 19, Ty::Bool),
 ];
+
+/// `CancelCustomJobRequest` and `CancelOperationRequest`: a cancel's body (`body: "*"`)
+/// binds to one, whose only field, `name`, also comes from the path.
+pub static CANCEL_REQUEST: &[Field] = &[f("name", 1, Ty::Str)];
+/// `WaitOperationRequest`.
+pub static WAIT_OPERATION_REQUEST: &[Field] =
+    &[f("name", 1, Ty::Str), f("timeout", 2, Ty::Duration)];
 
 /// `display_name` → `displayName`; camelCase input is returned unchanged.
 pub fn snake_to_camel(s: &str) -> String {
@@ -335,21 +382,6 @@ fn parse_int(v: &Value) -> Option<i64> {
     }
 }
 
-fn is_duration(s: &str) -> bool {
-    let Some(body) = s.strip_suffix('s') else {
-        return false;
-    };
-    let body = body.strip_prefix('-').unwrap_or(body);
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (body, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac
-            .is_none_or(|f| !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// Binds `value` to a message: normalizes names to camelCase, checks types, turns enum
 /// numbers into names and int64 into strings, and drops output-only fields and nulls.
 pub fn bind_message(
@@ -363,18 +395,34 @@ pub fn bind_message(
         });
     };
     let mut out = Map::new();
+    let mut oneofs: Vec<&'static str> = Vec::new();
     for (key, v) in obj {
         let Some(field) = find_field(fields, key) else {
+            let at = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" at '{path}'")
+            };
             return Err(BindError {
                 message: format!(
-                    "Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field."
+                    "Invalid JSON payload received. Unknown name \"{key}\"{at}: Cannot find field."
                 ),
             });
         };
         if field.output_only || v.is_null() {
             continue;
         }
-        let child = format!("{path}.{}", camel_to_snake(field.name));
+        if let Some(group) = field.oneof {
+            if oneofs.contains(&group) {
+                return Err(BindError {
+                    message: format!(
+                        "Invalid JSON payload received. Invalid value at '{path}' (oneof), oneof field '{group}' is already set. Cannot set '{key}'"
+                    ),
+                });
+            }
+            oneofs.push(group);
+        }
+        let child = join(path, field.name);
         out.insert(field.name.to_string(), bind_value(&field.ty, v, &child)?);
     }
     Ok(out)
@@ -400,7 +448,7 @@ fn bind_value(ty: &Ty, v: &Value, path: &str) -> Result<Value, BindError> {
             None => Err(invalid(path, ty, v)),
         },
         Ty::Duration => match v {
-            Value::String(s) if is_duration(s) => Ok(v.clone()),
+            Value::String(s) if parse_duration(s).is_some() => Ok(v.clone()),
             _ => Err(invalid(path, ty, v)),
         },
         Ty::Time => match v {
@@ -440,32 +488,129 @@ fn bind_value(ty: &Ty, v: &Value, path: &str) -> Result<Value, BindError> {
     }
 }
 
-/// Rewrites enum names as their numbers, in place (for `enum-encoding=int`).
-pub fn enums_to_int(fields: &'static [Field], value: &mut Value) {
-    let Value::Object(obj) = value else { return };
-    for (key, v) in obj.iter_mut() {
-        if let Some(field) = fields.iter().find(|f| f.name == key) {
-            enum_value_to_int(&field.ty, v);
+/// Writes a bound message as proto3 JSON: fields in field-number order, default values
+/// (`false`, `0`, `""`, empty lists and maps, `*_UNSPECIFIED` enums) left out, Durations
+/// with 0, 3, 6 or 9 fractional digits, enums as names or (with `enum_int`) numbers.
+pub fn message_json(fields: &'static [Field], value: &Value, enum_int: bool) -> Json {
+    let mut out = Json::obj();
+    let Value::Object(obj) = value else {
+        return out;
+    };
+    for field in fields {
+        let Some(v) = obj.get(field.name) else {
+            continue;
+        };
+        if let Some(j) = value_json(&field.ty, v, enum_int) {
+            out.push(field.name, j);
         }
+    }
+    out
+}
+
+/// One value as proto3 JSON; `None` when proto3 leaves it out.
+fn value_json(ty: &Ty, v: &Value, enum_int: bool) -> Option<Json> {
+    let j = match ty {
+        Ty::Str | Ty::Bool | Ty::I32 | Ty::I64 => {
+            let j = Json::from(v);
+            let zero = matches!(v, Value::String(s) if matches!(ty, Ty::I64) && s == "0");
+            if j.is_default() || zero {
+                return None;
+            }
+            j
+        }
+        Ty::Duration => match v.as_str().and_then(parse_duration) {
+            Some((s, n)) => Json::Str(format_duration(s, n)),
+            None => Json::from(v),
+        },
+        Ty::Time | Ty::Any => Json::from(v),
+        Ty::Enum(def) => {
+            let name = v.as_str().unwrap_or_default();
+            let number = def.number(name).unwrap_or(0);
+            if number == 0 {
+                return None;
+            }
+            if enum_int {
+                Json::from(number)
+            } else {
+                Json::from(name)
+            }
+        }
+        Ty::Msg(fields) => message_json(fields, v, enum_int),
+        Ty::Arr(inner) => {
+            let items: Vec<Json> = v
+                .as_array()?
+                .iter()
+                .map(|item| value_json(inner, item, enum_int).unwrap_or_else(|| default_of(inner)))
+                .collect();
+            if items.is_empty() {
+                return None;
+            }
+            Json::Arr(items)
+        }
+        Ty::StrMap => {
+            let j = Json::from(v);
+            if j.is_default() {
+                return None;
+            }
+            j
+        }
+    };
+    Some(j)
+}
+
+/// What a repeated field's default element is written as (elements are never left out).
+fn default_of(ty: &Ty) -> Json {
+    match ty {
+        Ty::Str | Ty::Time | Ty::Duration => Json::Str(String::new()),
+        Ty::I64 => Json::Str("0".into()),
+        Ty::Bool => Json::Bool(false),
+        Ty::I32 | Ty::Enum(_) => Json::from(0i64),
+        _ => Json::obj(),
     }
 }
 
-fn enum_value_to_int(ty: &Ty, v: &mut Value) {
-    match ty {
-        Ty::Enum(def) => {
-            if let Some(n) = v.as_str().and_then(|s| def.number(s)) {
-                *v = Value::from(n);
+/// The `REQUIRED` fields missing from a bound message and the messages inside it, as
+/// snake_case paths below `path` (`job_spec.worker_pool_specs[0].container_spec.env[1].name`).
+pub fn missing_required(fields: &'static [Field], value: &Value, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_required(fields, value, path, &mut out);
+    out
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        camel_to_snake(name)
+    } else {
+        format!("{path}.{}", camel_to_snake(name))
+    }
+}
+
+fn walk_required(fields: &'static [Field], value: &Value, path: &str, out: &mut Vec<String>) {
+    let Value::Object(obj) = value else { return };
+    for field in fields {
+        let v = obj.get(field.name);
+        let unset = match v {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => {
+                s.is_empty() || matches!(field.ty, Ty::Enum(def) if def.number(s) == Some(0))
             }
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(_) => false,
+        };
+        if field.required && unset {
+            out.push(join(path, field.name));
+            continue;
         }
-        Ty::Msg(fields) => enums_to_int(fields, v),
-        Ty::Arr(inner) => {
-            if let Value::Array(items) = v {
-                for item in items {
-                    enum_value_to_int(inner, item);
+        match (&field.ty, v) {
+            (Ty::Msg(inner), Some(v)) => walk_required(inner, v, &join(path, field.name), out),
+            (Ty::Arr(Ty::Msg(inner)), Some(Value::Array(items))) => {
+                for (i, item) in items.iter().enumerate() {
+                    let p = format!("{}[{i}]", join(path, field.name));
+                    walk_required(inner, item, &p, out);
                 }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -504,12 +649,11 @@ mod tests {
         assert_eq!(pool["machineSpec"]["acceleratorType"], "NVIDIA_TESLA_T4");
         assert_eq!(pool["replicaCount"], "2");
         assert!(out.get("state").is_none());
-        let mut spec = out["jobSpec"].clone();
-        enums_to_int(JOB_SPEC, &mut spec);
-        assert_eq!(spec["scheduling"]["strategy"], 4);
+        let spec = message_json(JOB_SPEC, &out["jobSpec"], true);
+        let text = String::from_utf8(spec.to_bytes(false)).unwrap();
         assert_eq!(
-            spec["workerPoolSpecs"][0]["machineSpec"]["acceleratorType"],
-            5
+            text,
+            r#"{"workerPoolSpecs":[{"machineSpec":{"machineType":"n1","acceleratorType":5},"replicaCount":"2"}],"scheduling":{"timeout":"3600s","strategy":4}}"#
         );
     }
 

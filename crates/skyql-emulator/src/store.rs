@@ -1,21 +1,20 @@
 //! The emulator's data: jobs and operations by project number and location, kept in
 //! newest-first order for listing, and their snapshot in the state file.
 //!
-//! The state file is JSON, written atomically (a temporary file in the same folder, then a
-//! rename) after every change, so that a restart finds every job, every operation and the
-//! signing key.
+//! The state file is JSON, written atomically and privately (see [`crate::files`]) after
+//! every change, so that a restart finds every job, every operation and the signing key.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::auth::RefreshCreds;
 use crate::clock::rfc3339;
 use crate::error::Error;
 use crate::jobs::Job;
+use crate::wire::Json;
 
 /// Position in newest-first order: later creation first, then later sequence first.
 pub type OrderKey = (Reverse<i64>, Reverse<u64>);
@@ -63,6 +62,13 @@ pub struct Operation {
     pub id: u64,
     pub project_number: u64,
     pub location: String,
+    /// The custom job the operation lives under (`.../customJobs/J/operations/O`); `None`
+    /// for a location-scoped one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_job: Option<u64>,
+    /// Cancelled by `operations.cancel` (it finished with `error.code` 1).
+    #[serde(default)]
+    pub cancelled: bool,
     pub seq: u64,
     pub create_us: i64,
     /// Polls left before the operation reports `done`.
@@ -76,28 +82,52 @@ pub struct Operation {
 
 impl Operation {
     pub fn name(&self) -> String {
-        format!(
-            "projects/{}/locations/{}/operations/{}",
-            self.project_number, self.location, self.id
-        )
+        match self.parent_job {
+            Some(job) => format!(
+                "projects/{}/locations/{}/customJobs/{job}/operations/{}",
+                self.project_number, self.location, self.id
+            ),
+            None => format!(
+                "projects/{}/locations/{}/operations/{}",
+                self.project_number, self.location, self.id
+            ),
+        }
     }
 
-    /// The `google.longrunning.Operation` JSON.
-    pub fn json(&self) -> Value {
+    /// Whether the operation has finished.
+    pub fn done(&self) -> bool {
+        self.done_us.is_some()
+    }
+
+    /// The `google.longrunning.Operation` JSON, fields in proto order (name, metadata,
+    /// done, error or response).
+    pub fn json(&self) -> Json {
         let update = self.done_us.unwrap_or(self.create_us);
-        let mut op = json!({
-            "name": self.name(),
-            "metadata": {
-                "@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeleteOperationMetadata",
-                "genericMetadata": {
-                    "createTime": rfc3339(self.create_us),
-                    "updateTime": rfc3339(update),
-                }
+        let generic = Json::obj()
+            .with("createTime", rfc3339(self.create_us))
+            .with("updateTime", rfc3339(update));
+        let metadata = Json::obj()
+            .with(
+                "@type",
+                "type.googleapis.com/google.cloud.aiplatform.v1.DeleteOperationMetadata",
+            )
+            .with("genericMetadata", generic);
+        let mut op = Json::obj()
+            .with("name", self.name())
+            .with("metadata", metadata);
+        if self.done() {
+            op.push("done", true);
+            if self.cancelled {
+                op.push(
+                    "error",
+                    Json::obj().with("code", 1i64).with("message", "CANCELLED"),
+                );
+            } else {
+                op.push(
+                    "response",
+                    Json::obj().with("@type", "type.googleapis.com/google.protobuf.Empty"),
+                );
             }
-        });
-        if self.done_us.is_some() {
-            op["done"] = Value::Bool(true);
-            op["response"] = json!({"@type": "type.googleapis.com/google.protobuf.Empty"});
         }
         op
     }
@@ -166,12 +196,53 @@ impl Store {
             .insert(id, c, s, op);
     }
 
-    pub fn op_mut(&mut self, project: u64, location: &str, id: u64) -> Option<&mut Operation> {
+    /// The operation `id` in a location, if it lives under `parent_job` there.
+    pub fn op_mut(
+        &mut self,
+        project: u64,
+        location: &str,
+        parent_job: Option<u64>,
+        id: u64,
+    ) -> Option<&mut Operation> {
         self.ops
             .get_mut(&project)?
             .get_mut(location)?
             .items
             .get_mut(&id)
+            .filter(|op| op.parent_job == parent_job)
+    }
+
+    /// Removes an operation (it must live under `parent_job`).
+    pub fn remove_op(
+        &mut self,
+        project: u64,
+        location: &str,
+        parent_job: Option<u64>,
+        id: u64,
+    ) -> Option<Operation> {
+        let loc = self.ops.get_mut(&project)?.get_mut(location)?;
+        let (c, s) = loc
+            .items
+            .get(&id)
+            .filter(|op| op.parent_job == parent_job)
+            .map(|op| (op.create_us, op.seq))?;
+        loc.remove(id, c, s)
+    }
+
+    /// Every job, for the state file.
+    pub fn all_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs
+            .values()
+            .flat_map(|m| m.values())
+            .flat_map(|o| o.items.values())
+    }
+
+    /// Every operation, for the state file.
+    pub fn all_ops(&self) -> impl Iterator<Item = &Operation> {
+        self.ops
+            .values()
+            .flat_map(|m| m.values())
+            .flat_map(|o| o.items.values())
     }
 
     /// Whether a job or operation id is taken anywhere.
@@ -248,24 +319,4 @@ pub fn read_snapshot(path: &Path) -> Result<Option<Snapshot>, Error> {
                 "not a skyql emulator state file ({e}); move it away or pick another path"
             ),
         })
-}
-
-/// Writes bytes atomically: a temporary file beside the target, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
-    let tmp: PathBuf = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
 }

@@ -9,6 +9,14 @@
 //! - self-signed JWTs (AIP-4111) sent directly as bearer tokens.
 //!
 //! Token lifetimes follow real time, never the emulator's job clock.
+//!
+//! [`Auth`] (in `routes`) bundles the key, the token store and the refresh credentials
+//! with the token endpoint, the metadata server and the per-request bearer check, so that
+//! every emulator built on this crate authenticates the same way.
+
+mod routes;
+
+pub use routes::{Auth, AuthRoute, auth_route, is_aiplatform_host, unauthenticated};
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -159,12 +167,16 @@ struct Claims {
 /// Why a JWT was refused.
 pub type JwtError = String;
 
+/// Whether a host (no scheme, no port) is one of the served service's hosts.
+pub type HostMatcher = fn(&str) -> bool;
+
 /// What a JWT must be addressed to.
 pub enum Audience<'a> {
     /// The token endpoint: Google's URL or one of the emulator's own.
     TokenEndpoint(&'a [String]),
-    /// A self-signed bearer JWT: the service's URL (or the emulator's), or a scope claim.
-    Service(&'a [String]),
+    /// A self-signed bearer JWT: `https://HOST/` for a host the matcher accepts, one of the
+    /// emulator's own URLs, or any audience with a scope claim.
+    Service(&'a [String], HostMatcher),
 }
 
 /// Issued access tokens and verified self-signed JWTs, with their expiry (real Unix seconds).
@@ -305,12 +317,13 @@ pub fn verify_jwt(keys: &Keys, token: &str, audience: Audience<'_>) -> Result<i6
                 ));
             }
         }
-        Audience::Service(own) => {
+        Audience::Service(own, service_host) => {
             let scoped = c.scope.as_deref().is_some_and(|s| !s.trim().is_empty());
             let ok = scoped
                 || auds.iter().any(|a| {
                     let a = norm(a);
-                    is_aiplatform_url(&a) || own.iter().any(|o| norm(o) == a)
+                    a.strip_prefix("https://").is_some_and(service_host)
+                        || own.iter().any(|o| norm(o) == a)
                 });
             if !ok {
                 return Err(
@@ -321,12 +334,6 @@ pub fn verify_jwt(keys: &Keys, token: &str, audience: Audience<'_>) -> Result<i6
         }
     }
     Ok(exp)
-}
-
-fn is_aiplatform_url(a: &str) -> bool {
-    a.strip_prefix("https://").is_some_and(|host| {
-        host == "aiplatform.googleapis.com" || host.ends_with("-aiplatform.googleapis.com")
-    })
 }
 
 /// The outcome of checking a bearer token.
@@ -344,6 +351,7 @@ pub fn check_bearer(
     store: &TokenStore,
     token: Option<&str>,
     own_urls: &[String],
+    service_host: HostMatcher,
 ) -> BearerCheck {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return BearerCheck::Missing;
@@ -365,7 +373,7 @@ pub fn check_bearer(
             BearerCheck::Expired
         };
     }
-    match verify_jwt(keys, token, Audience::Service(own_urls)) {
+    match verify_jwt(keys, token, Audience::Service(own_urls, service_host)) {
         Ok(exp) => {
             store.remember_jwt(token, exp);
             BearerCheck::Ok

@@ -1,0 +1,165 @@
+//! `google.longrunning.Operations` for the location's operations and for those under a
+//! custom job: get, list, cancel, delete and wait.
+//!
+//! Operations finish on their N-th poll ([`crate::Config::operation_polls`]); `get` and
+//! `wait` each count as a poll, so `wait` returns the operation as it stands after one
+//! poll (the real service may also return an unfinished operation when its timeout
+//! passes). `cancel` finishes an unfinished operation with `error.code` 1 and answers
+//! `{}` (the deleted job stays deleted); cancelling a finished one is
+//! `FAILED_PRECONDITION`. `delete` forgets the operation and answers `{}`.
+
+use std::sync::Arc;
+
+use super::{Query, list_json, open_token, page_size, parse_id};
+use crate::filter::{Filter, Subject, Target};
+use crate::state::{Inner, lock_err};
+use crate::status::ApiError;
+use crate::wire::Json;
+
+/// Where an operation lives: its location, and the custom job it is under, if any.
+pub struct Scope<'a> {
+    pub number: u64,
+    pub location: &'a str,
+    pub job: Option<u64>,
+}
+
+impl Scope<'_> {
+    fn name(&self, op_id: u64) -> String {
+        match self.job {
+            Some(j) => format!(
+                "projects/{}/locations/{}/customJobs/{j}/operations/{op_id}",
+                self.number, self.location
+            ),
+            None => format!(
+                "projects/{}/locations/{}/operations/{op_id}",
+                self.number, self.location
+            ),
+        }
+    }
+
+    fn not_found(&self, op_id: u64) -> ApiError {
+        ApiError::not_found(format!("Operation {} not found.", self.name(op_id)))
+    }
+}
+
+/// The scope from the path's job segment.
+pub fn scope<'a>(number: u64, location: &'a str, job: Option<&str>) -> Result<Scope<'a>, ApiError> {
+    let job = job.map(|j| parse_id(j, "CustomJob")).transpose()?;
+    Ok(Scope {
+        number,
+        location,
+        job,
+    })
+}
+
+/// `get` and `wait`: one poll.
+pub async fn poll(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+    let op_id = parse_id(id, "Operation")?;
+    let now = inner.clock.now_us();
+    let (j, changed) = {
+        let mut store = inner.store.write().map_err(lock_err)?;
+        let op = store
+            .op_mut(scope.number, scope.location, scope.job, op_id)
+            .ok_or_else(|| scope.not_found(op_id))?;
+        let mut changed = false;
+        if !op.done() {
+            op.polls_left = op.polls_left.saturating_sub(1);
+            if op.polls_left == 0 {
+                op.done_us = Some(now);
+            }
+            changed = true;
+        }
+        let j = op.json();
+        if changed {
+            store.generation += 1;
+        }
+        (j, changed)
+    };
+    if changed {
+        inner.persist().await;
+    }
+    Ok(j)
+}
+
+/// `cancel`.
+pub async fn cancel(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+    let op_id = parse_id(id, "Operation")?;
+    let now = inner.clock.now_us();
+    {
+        let mut store = inner.store.write().map_err(lock_err)?;
+        let op = store
+            .op_mut(scope.number, scope.location, scope.job, op_id)
+            .ok_or_else(|| scope.not_found(op_id))?;
+        if op.done() {
+            return Err(ApiError::failed_precondition(format!(
+                "Operation {} has already finished and cannot be cancelled.",
+                scope.name(op_id)
+            )));
+        }
+        op.done_us = Some(now);
+        op.cancelled = true;
+        store.generation += 1;
+    }
+    inner.persist().await;
+    Ok(Json::obj())
+}
+
+/// `delete`.
+pub async fn delete(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+    let op_id = parse_id(id, "Operation")?;
+    {
+        let mut store = inner.store.write().map_err(lock_err)?;
+        store
+            .remove_op(scope.number, scope.location, scope.job, op_id)
+            .ok_or_else(|| scope.not_found(op_id))?;
+        store.generation += 1;
+    }
+    inner.persist().await;
+    Ok(Json::obj())
+}
+
+/// `list`: newest first, filtered on `done` and `create_time`, paged.
+pub fn list(inner: &Arc<Inner>, scope: &Scope<'_>, query: &Query) -> Result<Json, ApiError> {
+    let size = page_size(query)?;
+    let filter_raw = query.param("filter").unwrap_or("");
+    let filter = Filter::parse_for(filter_raw, Target::Operations)
+        .map_err(|e| ApiError::invalid(format!("Invalid filter \"{filter_raw}\": {e}.")))?;
+    let parent = match scope.job {
+        Some(j) => format!("customJobs/{j}"),
+        None => String::new(),
+    };
+    let list_scope = format!(
+        "operations|{}|{}|{parent}|{filter_raw}",
+        scope.number, scope.location
+    );
+    let after = open_token(inner, &list_scope, query)?;
+    let store = inner.store.read().map_err(lock_err)?;
+    let no_labels = Default::default();
+    let mut items = Vec::new();
+    let mut next = None;
+    if let Some(ops) = store.location_ops(scope.number, scope.location) {
+        let mut last = None;
+        for (_, op) in ops.iter_from(after) {
+            if op.parent_job != scope.job {
+                continue;
+            }
+            let subject = Subject {
+                display_name: "",
+                state: "",
+                create_us: op.create_us,
+                labels: &no_labels,
+                done: Some(op.done()),
+            };
+            if !filter.matches(&subject) {
+                continue;
+            }
+            if items.len() == size {
+                next = last.map(|(c, s)| inner.pages.seal(&list_scope, c, s));
+                break;
+            }
+            last = Some((op.create_us, op.seq));
+            items.push(op.json());
+        }
+    }
+    Ok(list_json("operations", items, next))
+}
