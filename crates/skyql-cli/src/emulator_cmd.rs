@@ -103,6 +103,7 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         operation_polls: args.operation_polls,
         ..Config::default()
     };
+    config.validate().context("invalid emulator options")?;
     let running = skyql_emulator::spawn(config).await.with_context(|| {
         format!(
             "cannot serve on {}: is another emulator running? Try --addr 127.0.0.1:0",

@@ -239,13 +239,7 @@ pub fn object_table(objects: &[Value]) -> Table {
 }
 
 pub fn cell_of(v: Option<&Value>) -> Cell {
-    use rusqlite::types::Value as Sql;
-    match crate::value::json_to_sql(v) {
-        Sql::Null | Sql::Blob(_) => Cell::Null,
-        Sql::Integer(i) => Cell::Integer(i),
-        Sql::Real(r) => Cell::Real(r),
-        Sql::Text(t) => Cell::Text(t),
-    }
+    Cell::from_json(v)
 }
 
 /// True for a google.longrunning.Operation.

@@ -6,6 +6,7 @@
 mod docs;
 mod error;
 mod exec;
+mod functions;
 mod meta;
 mod plan;
 mod pushdown;
@@ -21,7 +22,7 @@ mod vtab;
 pub use docs::{insert_template, reference_page};
 pub use error::Error;
 pub use statement::{Statement, split_statements};
-pub use table::{Cell, Table};
+pub use table::{Cell, ColumnType, Table};
 
 use serde_json::Value;
 use skyql_client::Client;
@@ -138,7 +139,9 @@ impl Engine {
 
     fn conn(&mut self) -> Result<&rusqlite::Connection, Error> {
         if self.sqlite.is_none() {
-            self.sqlite = Some(rusqlite::Connection::open_in_memory()?);
+            let conn = rusqlite::Connection::open_in_memory()?;
+            functions::register(&conn)?;
+            self.sqlite = Some(conn);
         }
         self.sqlite
             .as_ref()

@@ -2,6 +2,7 @@
 //! then parameters and request-body fields (hidden: usable in WHERE and
 //! INSERT, left out of `SELECT *`).
 
+use crate::table::ColumnType;
 use skyql_provider::{Resource, Service, SqlVerb};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -9,6 +10,8 @@ pub struct TableColumn {
     pub name: String,
     /// Discovery type of the response field or parameter.
     pub ty: String,
+    /// What SQLite is told the column holds (and results are typed by).
+    pub col_type: ColumnType,
     pub hidden: bool,
     /// A field of the response rows.
     pub response: bool,
@@ -25,12 +28,17 @@ pub struct Shape {
 
 impl Shape {
     pub fn of(svc: &Service, r: &Resource) -> Shape {
+        let formats = row_formats(svc, r);
         let mut columns: Vec<TableColumn> = r
             .columns
             .iter()
             .map(|c| TableColumn {
                 name: c.name.clone(),
                 ty: c.ty.clone(),
+                col_type: ColumnType::of_discovery(
+                    &c.ty,
+                    formats.get(&c.name).map(String::as_str),
+                ),
                 hidden: false,
                 response: true,
                 param: false,
@@ -44,6 +52,7 @@ impl Shape {
                     None => columns.push(TableColumn {
                         name: p.name.clone(),
                         ty: p.ty.clone(),
+                        col_type: ColumnType::of_discovery(&p.ty, None),
                         hidden: true,
                         response: false,
                         param: true,
@@ -65,6 +74,7 @@ impl Shape {
                 if !columns.iter().any(|c| c.name == data) {
                     columns.push(TableColumn {
                         name: data,
+                        col_type: ColumnType::of_discovery(&ty, prop.format.as_deref()),
                         ty: ty.clone(),
                         hidden: true,
                         response: false,
@@ -82,6 +92,7 @@ impl Shape {
                     Some(_) => {}
                     None => columns.push(TableColumn {
                         name: field.clone(),
+                        col_type: ColumnType::of_discovery(&ty, prop.format.as_deref()),
                         ty,
                         hidden: true,
                         response: false,
@@ -104,16 +115,38 @@ impl Shape {
             .columns
             .iter()
             .map(|c| {
-                let ty = match c.ty.as_str() {
-                    "integer" => "INTEGER",
-                    "number" => "REAL",
-                    "boolean" => "INTEGER",
-                    _ => "TEXT",
-                };
+                let ty = c.col_type.declared();
                 let hidden = if c.hidden { " HIDDEN" } else { "" };
                 format!("\"{}\" {ty}{hidden}", c.name.replace('"', "\"\""))
             })
             .collect();
         format!("CREATE TABLE x({})", cols.join(", "))
     }
+}
+
+/// The `format` of each string field of the rows a resource's SELECT
+/// methods return (`google-datetime`, ...), by field name.
+fn row_formats(svc: &Service, r: &Resource) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for m in r.methods.iter().filter(|m| m.verb == SqlVerb::Select) {
+        let Some(resp) = m.response.as_deref().and_then(|n| svc.schemas.get(n)) else {
+            continue;
+        };
+        let row = match &m.items_key {
+            Some(k) => match resp.properties.get(k).and_then(|p| p.items.as_deref()) {
+                Some(items) => match &items.reference {
+                    Some(r) => svc.schemas.get(r),
+                    None => Some(items),
+                },
+                None => None,
+            },
+            None => Some(resp),
+        };
+        for (name, prop) in row.map(|s| s.properties.iter()).into_iter().flatten() {
+            if let Some(f) = &prop.format {
+                out.entry(name.clone()).or_insert_with(|| f.clone());
+            }
+        }
+    }
+    out
 }

@@ -629,6 +629,7 @@ mod tests {
         TableColumn {
             name: name.into(),
             ty: "string".into(),
+            col_type: crate::table::ColumnType::Text,
             hidden: !response,
             response,
             param: !response,
