@@ -14,6 +14,10 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use std::sync::Arc;
 
 type FnResult<T> = rusqlite::Result<T>;
+/// A named one-argument math function.
+type Unary = (&'static str, fn(f64) -> f64);
+/// A named two-argument math function.
+type Binary = (&'static str, fn(f64, f64) -> f64);
 
 fn user_error(msg: String) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(msg.into())
@@ -165,7 +169,7 @@ fn real(x: f64) -> SqlValue {
 /// them): a NULL or non-numeric argument, or one outside the function's
 /// domain, gives NULL.
 fn register_math(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
-    let unary: &[(&str, fn(f64) -> f64)] = &[
+    let unary: &[Unary] = &[
         ("acos", f64::acos),
         ("acosh", f64::acosh),
         ("asin", f64::asin),
@@ -192,7 +196,7 @@ fn register_math(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()
         })?;
     }
     // Integers stay integers; reals are rounded the named way.
-    let rounding: &[(&str, fn(f64) -> f64)] = &[
+    let rounding: &[Unary] = &[
         ("ceil", f64::ceil),
         ("ceiling", f64::ceil),
         ("floor", f64::floor),
@@ -206,7 +210,7 @@ fn register_math(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()
             })
         })?;
     }
-    let binary: &[(&str, fn(f64, f64) -> f64)] = &[
+    let binary: &[Binary] = &[
         ("atan2", f64::atan2),
         ("mod", |a, b| if b == 0.0 { f64::NAN } else { a % b }),
         ("pow", f64::powf),
@@ -221,12 +225,10 @@ fn register_math(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()
     ];
     for &(name, f) in binary {
         conn.create_scalar_function(name, 2, flags, move |ctx| {
-            Ok(
-                match (number(ctx.get_raw(0)), number(ctx.get_raw(1))) {
-                    (Some(a), Some(b)) => real(f(a, b)),
-                    _ => SqlValue::Null,
-                },
-            )
+            Ok(match (number(ctx.get_raw(0)), number(ctx.get_raw(1))) {
+                (Some(a), Some(b)) => real(f(a, b)),
+                _ => SqlValue::Null,
+            })
         })?;
     }
     // log(x) is the base-10 logarithm.
@@ -272,21 +274,36 @@ mod tests {
     fn split_part_counts_from_either_end() {
         let c = conn();
         let url = "https://www.googleapis.com/compute/v1/projects/p/zones/us-east1-b";
-        assert_eq!(one(&c, &format!("SELECT split_part('{url}', '/', -1)")), text("us-east1-b"));
-        assert_eq!(one(&c, &format!("SELECT split_part('{url}', '/', 1)")), text("https:"));
-        assert_eq!(one(&c, &format!("SELECT split_part('{url}', '/', 2)")), text(""));
+        assert_eq!(
+            one(&c, &format!("SELECT split_part('{url}', '/', -1)")),
+            text("us-east1-b")
+        );
+        assert_eq!(
+            one(&c, &format!("SELECT split_part('{url}', '/', 1)")),
+            text("https:")
+        );
+        assert_eq!(
+            one(&c, &format!("SELECT split_part('{url}', '/', 2)")),
+            text("")
+        );
         assert_eq!(one(&c, "SELECT split_part('a/b/c', '/', -3)"), text("a"));
         assert_eq!(one(&c, "SELECT split_part('/a/b/c/', '/', 5)"), text(""));
         assert_eq!(one(&c, "SELECT split_part('a//b', '//', 2)"), text("b"));
         for out_of_range in ["4", "-4", "9223372036854775807", "-9223372036854775808"] {
             assert_eq!(
-                one(&c, &format!("SELECT split_part('a/b/c', '/', {out_of_range})")),
+                one(
+                    &c,
+                    &format!("SELECT split_part('a/b/c', '/', {out_of_range})")
+                ),
                 SqlValue::Null,
                 "{out_of_range}"
             );
         }
         for nulls in ["NULL, '/', 1", "'a/b', NULL, 1", "'a/b', '/', NULL"] {
-            assert_eq!(one(&c, &format!("SELECT split_part({nulls})")), SqlValue::Null);
+            assert_eq!(
+                one(&c, &format!("SELECT split_part({nulls})")),
+                SqlValue::Null
+            );
         }
         assert_eq!(one(&c, "SELECT split_part('', '/', 1)"), text(""));
         assert!(fails(&c, "SELECT split_part('a/b', '/', 0)").contains("numbered from 1"));
@@ -297,26 +314,54 @@ mod tests {
     #[test]
     fn regular_expressions() {
         let c = conn();
-        assert_eq!(one(&c, "SELECT regexp_like('hello world', '^hello')"), SqlValue::Integer(1));
-        assert_eq!(one(&c, "SELECT regexp_like('hello world', '^world')"), SqlValue::Integer(0));
-        assert_eq!(one(&c, "SELECT 'n1-standard-4' REGEXP '^n[12]-'"), SqlValue::Integer(1));
-        assert_eq!(one(&c, "SELECT regexp_substr('hello world', 'w.*d')"), text("world"));
-        assert_eq!(one(&c, "SELECT regexp_substr('hello', 'xyz')"), SqlValue::Null);
+        assert_eq!(
+            one(&c, "SELECT regexp_like('hello world', '^hello')"),
+            SqlValue::Integer(1)
+        );
+        assert_eq!(
+            one(&c, "SELECT regexp_like('hello world', '^world')"),
+            SqlValue::Integer(0)
+        );
+        assert_eq!(
+            one(&c, "SELECT 'n1-standard-4' REGEXP '^n[12]-'"),
+            SqlValue::Integer(1)
+        );
+        assert_eq!(
+            one(&c, "SELECT regexp_substr('hello world', 'w.*d')"),
+            text("world")
+        );
+        assert_eq!(
+            one(&c, "SELECT regexp_substr('hello', 'xyz')"),
+            SqlValue::Null
+        );
         assert_eq!(
             one(&c, "SELECT regexp_replace('a1b22c', '[0-9]+', '#')"),
             text("a#b#c")
         );
-        assert_eq!(one(&c, "SELECT regexp_replace('abc', 'x', 'y')"), text("abc"));
+        assert_eq!(
+            one(&c, "SELECT regexp_replace('abc', 'x', 'y')"),
+            text("abc")
+        );
         assert_eq!(one(&c, "SELECT regexp_like(NULL, 'a')"), SqlValue::Null);
         assert_eq!(one(&c, "SELECT regexp_like('a', NULL)"), SqlValue::Null);
-        assert_eq!(one(&c, "SELECT regexp_replace('a', 'a', NULL)"), SqlValue::Null);
+        assert_eq!(
+            one(&c, "SELECT regexp_replace('a', 'a', NULL)"),
+            SqlValue::Null
+        );
         let e = fails(&c, "SELECT regexp_like('abc', 'a(')");
-        assert!(e.contains("regexp_like: `a(` is not a valid regular expression"), "{e}");
+        assert!(
+            e.contains("regexp_like: `a(` is not a valid regular expression"),
+            "{e}"
+        );
         // The pattern is compiled once for all rows.
         c.execute_batch("CREATE TABLE t(s); INSERT INTO t VALUES ('ab'), ('cd'), (NULL)")
             .expect("t");
         let n: i64 = c
-            .query_row("SELECT count(*) FROM t WHERE regexp_like(s, '^[a-c]')", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM t WHERE regexp_like(s, '^[a-c]')",
+                [],
+                |r| r.get(0),
+            )
             .expect("count");
         assert_eq!(n, 2);
     }
@@ -325,10 +370,16 @@ mod tests {
     fn json_equal_ignores_key_order() {
         let c = conn();
         assert_eq!(
-            one(&c, r#"SELECT json_equal('{"a":1,"b":[1,2]}', '{"b":[1,2],"a":1}')"#),
+            one(
+                &c,
+                r#"SELECT json_equal('{"a":1,"b":[1,2]}', '{"b":[1,2],"a":1}')"#
+            ),
             SqlValue::Integer(1)
         );
-        assert_eq!(one(&c, "SELECT json_equal('[1,2]', '[2,1]')"), SqlValue::Integer(0));
+        assert_eq!(
+            one(&c, "SELECT json_equal('[1,2]', '[2,1]')"),
+            SqlValue::Integer(0)
+        );
         assert_eq!(one(&c, "SELECT json_equal(NULL, '[]')"), SqlValue::Null);
         assert!(fails(&c, "SELECT json_equal('{', '[]')").contains("first argument is not JSON"));
     }

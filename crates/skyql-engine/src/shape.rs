@@ -35,10 +35,7 @@ impl Shape {
             .map(|c| TableColumn {
                 name: c.name.clone(),
                 ty: c.ty.clone(),
-                col_type: ColumnType::of_discovery(
-                    &c.ty,
-                    formats.get(&c.name).map(String::as_str),
-                ),
+                col_type: ColumnType::of_discovery(&c.ty, formats.get(&c.name).map(String::as_str)),
                 hidden: false,
                 response: true,
                 param: false,

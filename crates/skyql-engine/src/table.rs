@@ -260,7 +260,9 @@ mod tests {
             "CREATE TABLE t(b BOOLEAN, j JSON, n INTEGER); INSERT INTO t VALUES (1, '{\"a\":1}', 1), (0, 'plain', NULL)",
         )
         .expect("setup");
-        let mut st = conn.prepare("SELECT b, j, n, b = 1 AS e FROM t").expect("prepare");
+        let mut st = conn
+            .prepare("SELECT b, j, n, b = 1 AS e FROM t")
+            .expect("prepare");
         let t = run(&mut st).expect("run");
         assert_eq!(t.column_type(0), Some(ColumnType::Bool));
         assert_eq!(t.column_type(3), None);
