@@ -6,6 +6,7 @@ mod output;
 mod registry_cmd;
 mod remote;
 mod shell;
+mod srv_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -77,6 +78,8 @@ enum Command {
     },
     /// Run the local Vertex AI emulator.
     Emulator(emulator_cmd::EmulatorArgs),
+    /// Serve SQL over the PostgreSQL wire protocol (psql, drivers, postgres_fdw).
+    Srv(srv_cmd::SrvArgs),
 }
 
 #[derive(Args, Debug)]
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", skyql_engine::reference_page(&svc, r));
             Ok(())
         }
+        Command::Srv(args) => srv_cmd::run(&global, open_registry(&global)?, args),
         Command::Emulator(args) => {
             emulator_cmd::run(args, Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()))
         }

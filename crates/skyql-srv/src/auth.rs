@@ -1,0 +1,190 @@
+//! Who may connect: no password on loopback (the default), SCRAM-SHA-256
+//! against the `--password-file` password otherwise; and TLS with rustls
+//! when given a certificate. The password never leaves this module: it is
+//! not logged and not part of any message.
+
+use crate::{Error, TlsFiles};
+use async_trait::async_trait;
+use futures::sink::Sink;
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
+use pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
+    finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata,
+};
+use pgwire::api::{
+    ClientInfo, ConnectionGuard, ConnectionHandle, ConnectionManager, PidSecretKeyGenerator,
+    RandomPidSecretKeyGenerator,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::tokio::TlsAcceptor;
+use pgwire::tokio::tokio_rustls::rustls;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::fmt::Debug;
+use std::sync::Arc;
+
+const SCRAM_ITERATIONS: usize = 4096;
+
+/// What the server reports about itself at start-up. PostgreSQL 15
+/// compatible: clients (pgjdbc, postgres_fdw) read the leading version.
+fn parameters() -> DefaultServerParameterProvider {
+    let mut p = DefaultServerParameterProvider::default();
+    p.server_version = "15.0 (skyql)".into();
+    p.is_superuser = false;
+    p.time_zone = "UTC".into();
+    p
+}
+
+/// The start-up handler: trust (loopback, no password) or SCRAM.
+pub enum Startup {
+    Trust(Box<Trust>),
+    Scram(Box<SASLAuthStartupHandler<DefaultServerParameterProvider>>),
+}
+
+impl Startup {
+    pub fn new(
+        password: Option<String>,
+        cert_pem: Option<Vec<u8>>,
+        cancels: Arc<ConnectionManager>,
+    ) -> Result<Startup, Error> {
+        let Some(password) = password else {
+            return Ok(Startup::Trust(Box::new(Trust {
+                cancels,
+                pids: RandomPidSecretKeyGenerator::default(),
+                params: parameters(),
+            })));
+        };
+        let mut scram = ScramAuth::new(Arc::new(FilePassword { password }));
+        scram.set_iterations(SCRAM_ITERATIONS);
+        if let Some(pem) = cert_pem {
+            scram.configure_certificate(&pem).map_err(|e| {
+                Error::TlsConfig(format!("certificate for SCRAM channel binding: {e}"))
+            })?;
+        }
+        let handler = SASLAuthStartupHandler::new(Arc::new(parameters()))
+            .with_scram(scram)
+            .with_connection_manager(cancels);
+        Ok(Startup::Scram(Box::new(handler)))
+    }
+}
+
+#[async_trait]
+impl StartupHandler for Startup {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match self {
+            Startup::Trust(t) => t.on_startup(client, message).await,
+            Startup::Scram(s) => s.on_startup(client, message).await,
+        }
+    }
+}
+
+/// No authentication; registers the connection for cancel requests.
+pub struct Trust {
+    cancels: Arc<ConnectionManager>,
+    pids: RandomPidSecretKeyGenerator,
+    params: DefaultServerParameterProvider,
+}
+
+#[async_trait]
+impl StartupHandler for Trust {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let PgWireFrontendMessage::Startup(ref startup) = message {
+            protocol_negotiation(client, startup).await?;
+            save_startup_parameters_to_metadata(client, startup);
+            let (pid, key) = self.pids.generate(client);
+            client.set_pid_and_secret_key(pid, key.clone());
+            let (handle, guard) = self.cancels.register(pid, key);
+            client
+                .session_extensions()
+                .insert::<Arc<ConnectionHandle>>(handle);
+            client.session_extensions().insert::<ConnectionGuard>(guard);
+            finish_authentication(client, &self.params).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The one password of `--password-file`, for any user name.
+struct FilePassword {
+    password: String,
+}
+
+impl Debug for FilePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FilePassword(<hidden>)")
+    }
+}
+
+#[async_trait]
+impl AuthSource for FilePassword {
+    async fn get_password(&self, _login: &LoginInfo) -> PgWireResult<Password> {
+        let salt: [u8; 16] = rand_salt();
+        let hashed = gen_salted_password(&self.password, &salt, SCRAM_ITERATIONS);
+        Ok(Password::new(Some(salt.to_vec()), hashed))
+    }
+}
+
+/// A fresh salt per login (the time and a counter, hashed by the SCRAM
+/// key derivation itself; a salt needs to be unique, not secret).
+fn rand_salt() -> [u8; 16] {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&t.to_le_bytes());
+    out[8..].copy_from_slice(&n.to_le_bytes());
+    out
+}
+
+/// A rustls acceptor from PEM certificate chain and key files.
+pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, Error> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| Error::Tls {
+            path: files.cert.clone(),
+            message: format!("not a PEM certificate file: {e}"),
+        })?;
+    if certs.is_empty() {
+        return Err(Error::Tls {
+            path: files.cert.clone(),
+            message: "no certificate in the file".into(),
+        });
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| Error::Tls {
+        path: files.key.clone(),
+        message: format!("not a PEM private key file: {e}"),
+    })?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::TlsConfig(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| Error::TlsConfig(e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}

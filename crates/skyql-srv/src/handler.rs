@@ -1,0 +1,579 @@
+//! One connection's query handling, for both protocols: each statement is
+//! classified (`command.rs`), translated (`translate.rs`) and answered by
+//! the session's engine, its catalog database, or the session itself
+//! (settings, transactions, cursors); results become PostgreSQL rows
+//! (`encode.rs`) and errors PostgreSQL errors (`sqlstate.rs`).
+
+use crate::Shared;
+use crate::catalog::{self, Settings, default_setting, setting};
+use crate::command::{Command, classify};
+use crate::encode::ResultSet;
+use crate::session::EngineSession;
+use crate::sqlstate::{engine_error, sqlite_code, user_error};
+use crate::translate::{Param, Target, TranslateError, param_count, translate};
+use async_trait::async_trait;
+use futures::sink::{Sink, SinkExt};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::extendedquery::Sync as PgSync;
+use pgwire::messages::response::ReadyForQuery;
+use skyql_engine::Table;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+/// What one statement produced.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Rows(ResultSet),
+    Tag(Tag),
+    Begin,
+    Commit,
+    Rollback,
+}
+
+pub struct ConnHandler {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    engine: Mutex<Option<Arc<EngineSession>>>,
+    catalog: Mutex<Option<catalog::Session>>,
+    settings: Settings,
+    cursors: Mutex<HashMap<String, ResultSet>>,
+    /// Results of portals run at Describe time, for their Execute.
+    described: Mutex<HashMap<String, Outcome>>,
+    parser: Arc<Parser>,
+}
+
+impl ConnHandler {
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> ConnHandler {
+        ConnHandler {
+            shared,
+            peer,
+            engine: Mutex::new(None),
+            catalog: Mutex::new(None),
+            settings: Arc::new(Mutex::new(HashMap::new())),
+            cursors: Mutex::new(HashMap::new()),
+            described: Mutex::new(HashMap::new()),
+            parser: Arc::new(Parser),
+        }
+    }
+
+    fn log(&self, line: &str) {
+        (self.shared.log)(&format!("{}: {line}", self.peer));
+    }
+
+    fn engine(&self, pid: i32) -> PgWireResult<Arc<EngineSession>> {
+        let mut slot = self
+            .engine
+            .lock()
+            .map_err(|_| internal("engine slot poisoned"))?;
+        if let Some(e) = slot.as_ref() {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(
+            EngineSession::start(&self.shared, format!("skyql-srv-{pid}"))
+                .map_err(|e| internal(&format!("starting the session's engine thread: {e}")))?,
+        );
+        *slot = Some(e.clone());
+        Ok(e)
+    }
+
+    fn catalog_query(&self, pid: i32, sql: &str) -> PgWireResult<ResultSet> {
+        let mut slot = self
+            .catalog
+            .lock()
+            .map_err(|_| internal("catalog slot poisoned"))?;
+        if slot.is_none() {
+            *slot = Some(
+                catalog::Session::open(&self.shared.catalog, self.settings.clone(), pid)
+                    .map_err(|e| internal(&format!("building the catalog: {e}")))?,
+            );
+        }
+        let Some(session) = slot.as_ref() else {
+            return Err(internal("no catalog"));
+        };
+        session.query(sql).map_err(|e| {
+            let msg = match e {
+                rusqlite::Error::SqliteFailure(_, Some(m)) => m,
+                other => other.to_string(),
+            };
+            user_error(
+                sqlite_code(&msg),
+                format!("{msg} (in a query answered from skyql's PostgreSQL catalog)"),
+            )
+        })
+    }
+
+    /// Runs one statement with its parameters.
+    fn run<'a>(
+        &'a self,
+        pid: i32,
+        text: &'a str,
+        params: &'a [Param],
+    ) -> Pin<Box<dyn Future<Output = PgWireResult<Outcome>> + Send + 'a>> {
+        Box::pin(async move {
+            let registry = &self.shared.registry;
+            let t = translate(text, params, registry, Target::Engine).map_err(translate_error)?;
+            match classify(text, t.resources > 0) {
+                Command::Engine => {
+                    let engine = self.engine(pid)?;
+                    let table = engine.run(t.sql).await.map_err(|e| engine_error(&e))?;
+                    Ok(outcome_of_table(table))
+                }
+                Command::Catalog => {
+                    let t = translate(text, params, registry, Target::Catalog)
+                        .map_err(translate_error)?;
+                    Ok(Outcome::Rows(self.catalog_query(pid, &t.sql)?))
+                }
+                Command::Begin => Ok(Outcome::Begin),
+                Command::Commit => Ok(Outcome::Commit),
+                Command::Rollback => Ok(Outcome::Rollback),
+                Command::Set { name, value } => {
+                    if let Ok(mut s) = self.settings.lock() {
+                        s.insert(name, value);
+                    }
+                    Ok(Outcome::Tag(Tag::new("SET")))
+                }
+                Command::Show(name) => self.show(&name),
+                Command::Declare { name, query } => {
+                    let rows = match self.run(pid, &query, params).await? {
+                        Outcome::Rows(r) => r,
+                        _ => {
+                            return Err(user_error(
+                                "42P11",
+                                format!("cursor \"{name}\": its query returns no rows"),
+                            ));
+                        }
+                    };
+                    if let Ok(mut c) = self.cursors.lock() {
+                        c.insert(name, rows);
+                    }
+                    Ok(Outcome::Tag(Tag::new("DECLARE CURSOR")))
+                }
+                Command::Fetch { name, count } => {
+                    let mut cursors = self
+                        .cursors
+                        .lock()
+                        .map_err(|_| internal("cursors poisoned"))?;
+                    let Some(c) = cursors.get_mut(&name) else {
+                        return Err(user_error(
+                            "34000",
+                            format!("cursor \"{name}\" does not exist"),
+                        ));
+                    };
+                    let mut rows = c.take(count);
+                    rows.tag = "FETCH".into();
+                    Ok(Outcome::Rows(rows))
+                }
+                Command::Close(name) => {
+                    let mut cursors = self
+                        .cursors
+                        .lock()
+                        .map_err(|_| internal("cursors poisoned"))?;
+                    match name {
+                        None => cursors.clear(),
+                        Some(n) => {
+                            if cursors.remove(&n).is_none() {
+                                return Err(user_error(
+                                    "34000",
+                                    format!("cursor \"{n}\" does not exist"),
+                                ));
+                            }
+                        }
+                    }
+                    Ok(Outcome::Tag(Tag::new("CLOSE CURSOR")))
+                }
+                Command::Accept(tag) => Ok(Outcome::Tag(Tag::new(tag))),
+            }
+        })
+    }
+
+    fn show(&self, name: &str) -> PgWireResult<Outcome> {
+        let (column, value) = match name {
+            "all" => {
+                let names = [
+                    "client_encoding",
+                    "datestyle",
+                    "integer_datetimes",
+                    "intervalstyle",
+                    "search_path",
+                    "server_encoding",
+                    "server_version",
+                    "standard_conforming_strings",
+                    "timezone",
+                    "transaction_isolation",
+                ];
+                let rows = names
+                    .iter()
+                    .map(|n| {
+                        vec![
+                            skyql_engine::Cell::from(*n),
+                            skyql_engine::Cell::from(setting(&self.settings, n)),
+                        ]
+                    })
+                    .collect();
+                return Ok(Outcome::Rows(ResultSet {
+                    columns: vec![("name".into(), Type::TEXT), ("setting".into(), Type::TEXT)],
+                    rows,
+                    tag: "SHOW".into(),
+                }));
+            }
+            "transaction isolation level" => ("transaction_isolation", name),
+            other => (other, other),
+        };
+        let known = default_setting(value).is_some()
+            || self
+                .settings
+                .lock()
+                .map(|s| s.contains_key(value))
+                .unwrap_or(false);
+        if !known {
+            return Err(user_error(
+                "42704",
+                format!("unrecognized configuration parameter \"{name}\""),
+            ));
+        }
+        Ok(Outcome::Rows(ResultSet {
+            columns: vec![(column.to_string(), Type::TEXT)],
+            rows: vec![vec![skyql_engine::Cell::from(setting(
+                &self.settings,
+                value,
+            ))]],
+            tag: "SHOW".into(),
+        }))
+    }
+
+    /// Runs a statement and logs its failure (the client gets the error).
+    async fn run_logged(&self, pid: i32, text: &str, params: &[Param]) -> PgWireResult<Outcome> {
+        let r = self.run(pid, text, params).await;
+        if let Err(e) = &r {
+            let info = ErrorInfo::from(clone_error(e));
+            self.log(&format!(
+                "statement failed ({}): {}",
+                info.code, info.message
+            ));
+        }
+        r
+    }
+}
+
+fn clone_error(e: &PgWireError) -> PgWireError {
+    match e {
+        PgWireError::UserError(info) => PgWireError::UserError(Box::new(ErrorInfo::new(
+            info.severity.clone(),
+            info.code.clone(),
+            info.message.clone(),
+        ))),
+        other => user_error("XX000", other.to_string()),
+    }
+}
+
+fn internal(msg: &str) -> PgWireError {
+    user_error("XX000", format!("internal error: {msg}"))
+}
+
+fn translate_error(e: TranslateError) -> PgWireError {
+    match e {
+        TranslateError::Syntax(_) => user_error("42601", e.to_string()),
+        TranslateError::MissingParam(_) => user_error("08P01", e.to_string()),
+    }
+}
+
+/// An engine result: rows, or a command tag from its notice (`INSERT 1`).
+fn outcome_of_table(table: Table) -> Outcome {
+    let (verb, count) = match table.notice.as_deref().and_then(|n| n.split_once(' ')) {
+        Some((verb, n)) => (verb.to_string(), n.trim().parse::<usize>().ok()),
+        None => ("SELECT".to_string(), None),
+    };
+    let verb = match verb.as_str() {
+        "REPLACE" => "UPDATE".to_string(),
+        "INSERT" | "UPDATE" | "DELETE" | "SELECT" => verb,
+        _ => "SELECT".to_string(),
+    };
+    // PostgreSQL's INSERT tag carries an OID (always 0).
+    let tag_word = if verb == "INSERT" {
+        "INSERT 0".to_string()
+    } else {
+        verb.clone()
+    };
+    if table.columns.is_empty() {
+        let mut tag = Tag::new(&tag_word);
+        tag = tag.with_rows(count.unwrap_or(table.rows.len()));
+        return Outcome::Tag(tag);
+    }
+    Outcome::Rows(ResultSet::of_table(table, tag_word))
+}
+
+fn response(outcome: Outcome, formats: &Format) -> PgWireResult<Response> {
+    Ok(match outcome {
+        Outcome::Rows(rs) => {
+            let fields = Arc::new(rs.fields(formats));
+            let rows = rs.data_rows(&fields)?;
+            let mut q = QueryResponse::new(fields, futures::stream::iter(rows.into_iter().map(Ok)));
+            q.set_command_tag(&rs.tag);
+            Response::Query(q)
+        }
+        Outcome::Tag(t) => Response::Execution(t),
+        Outcome::Begin => Response::TransactionStart(Tag::new("BEGIN")),
+        Outcome::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
+        Outcome::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+    })
+}
+
+fn fields_of(outcome: &Outcome, formats: &Format) -> Vec<FieldInfo> {
+    match outcome {
+        Outcome::Rows(rs) => rs.fields(formats),
+        _ => Vec::new(),
+    }
+}
+
+/// The bound parameters of a portal, decoded by their types.
+fn params_of(portal: &Portal<String>) -> PgWireResult<Vec<Param>> {
+    let mut out = Vec::with_capacity(portal.parameter_len());
+    for i in 0..portal.parameter_len() {
+        let ty = portal
+            .statement
+            .parameter_types
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or(Type::UNKNOWN);
+        let p = match ty {
+            Type::INT2 => portal
+                .parameter::<i16>(i, &ty)?
+                .map(|v| Param::Int(v.into())),
+            Type::INT4 => portal
+                .parameter::<i32>(i, &ty)?
+                .map(|v| Param::Int(v.into())),
+            Type::INT8 => portal.parameter::<i64>(i, &ty)?.map(Param::Int),
+            Type::OID => portal
+                .parameter::<u32>(i, &ty)?
+                .map(|v| Param::Int(v.into())),
+            Type::FLOAT4 => portal
+                .parameter::<f32>(i, &ty)?
+                .map(|v| Param::Float(v.into())),
+            Type::FLOAT8 => portal.parameter::<f64>(i, &ty)?.map(Param::Float),
+            Type::BOOL => portal.parameter::<bool>(i, &ty)?.map(Param::Bool),
+            Type::JSON | Type::JSONB => portal
+                .parameter::<serde_json::Value>(i, &ty)?
+                .map(|v| Param::Text(v.to_string())),
+            Type::TIMESTAMPTZ => portal
+                .parameter::<chrono::DateTime<chrono::FixedOffset>>(i, &ty)?
+                .map(|v| Param::Text(v.to_rfc3339())),
+            _ => portal
+                .parameters
+                .get(i)
+                .cloned()
+                .flatten()
+                .map(|b| Param::Text(String::from_utf8_lossy(&b).into_owned())),
+        };
+        out.push(p.unwrap_or(Param::Null));
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl SimpleQueryHandler for ConnHandler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let pid = client.pid_and_secret_key().0;
+        let statements = match skyql_engine::split_statements(query) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![Response::Error(Box::new(engine_error(&e).into()))]),
+        };
+        let mut out = Vec::with_capacity(statements.len());
+        for stmt in statements {
+            match self.run_logged(pid, &stmt.text, &[]).await {
+                Ok(o) => out.push(response(o, &Format::UnifiedText)?),
+                Err(e) => {
+                    // PostgreSQL runs nothing after the failing statement.
+                    out.push(Response::Error(Box::new(e.into())));
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Response::EmptyQuery);
+        }
+        Ok(out)
+    }
+}
+
+/// The extended protocol's statements are kept as text; everything happens
+/// at Describe (portal) or Execute, when the parameters are known.
+pub struct Parser;
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = String;
+
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<String>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        Ok(Some(sql.trim().trim_end_matches(';').to_string()))
+    }
+
+    fn get_parameter_types(&self, stmt: &String) -> PgWireResult<Vec<Type>> {
+        Ok(vec![Type::TEXT; param_count(stmt)])
+    }
+
+    fn get_result_schema(
+        &self,
+        _stmt: &String,
+        _column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(Vec::new())
+    }
+}
+
+/// Statements whose rows can be worked out before Execute without changing
+/// anything: reads.
+fn is_read(text: &str) -> bool {
+    let first = text
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        first.as_str(),
+        "SELECT" | "SHOW" | "DESCRIBE" | "WITH" | "VALUES"
+    )
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for ConnHandler {
+    type Statement = String;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        client: &mut C,
+        target: &StoredStatement<String>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let n = param_count(&target.statement).max(target.parameter_types.len());
+        let params: Vec<Type> = (0..n)
+            .map(|i| {
+                target
+                    .parameter_types
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or(Type::TEXT)
+            })
+            .collect();
+        // Rows of a read without parameters can be described by running it.
+        let fields = if n == 0 && is_read(&target.statement) {
+            let pid = client.pid_and_secret_key().0;
+            let outcome = self.run_logged(pid, &target.statement, &[]).await?;
+            fields_of(&outcome, &Format::UnifiedText)
+        } else {
+            Vec::new()
+        };
+        Ok(DescribeStatementResponse::new(params, fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<String>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let pid = client.pid_and_secret_key().0;
+        let params = params_of(portal)?;
+        let outcome = self
+            .run_logged(pid, &portal.statement.statement, &params)
+            .await?;
+        let fields = fields_of(&outcome, &portal.result_column_format);
+        if let Ok(mut d) = self.described.lock() {
+            d.insert(portal.name.clone(), outcome);
+        }
+        Ok(DescribePortalResponse::new(fields))
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<String>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let cached = self
+            .described
+            .lock()
+            .ok()
+            .and_then(|mut d| d.remove(&portal.name));
+        let outcome = match cached {
+            Some(o) => o,
+            None => {
+                let pid = client.pid_and_secret_key().0;
+                let params = params_of(portal)?;
+                self.run_logged(pid, &portal.statement.statement, &params)
+                    .await?
+            }
+        };
+        response(outcome, &portal.result_column_format)
+    }
+
+    async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // A portal described but never executed must not answer a later one.
+        if let Ok(mut d) = self.described.lock() {
+            d.clear();
+        }
+        client.portal_store().rm_portal(DEFAULT_NAME);
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                client.transaction_status(),
+            )))
+            .await?;
+        client.flush().await?;
+        Ok(())
+    }
+}

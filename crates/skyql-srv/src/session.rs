@@ -1,0 +1,60 @@
+//! One engine per connection, on a thread of its own: the engine blocks on
+//! HTTP work through the runtime handle, which must never happen on a
+//! runtime worker, and a slow statement of one connection must not stall
+//! the others. Statements reach the thread through a channel; answers come
+//! back through a oneshot.
+
+use crate::Shared;
+use skyql_engine::{Engine, Remote, Table};
+use std::sync::Arc;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+type Reply = oneshot::Sender<Result<Table, skyql_engine::Error>>;
+
+/// The handle a connection keeps to its engine thread. Dropping it ends the
+/// thread once its current statement is done.
+pub struct EngineSession {
+    tx: mpsc::Sender<(String, Reply)>,
+}
+
+impl EngineSession {
+    pub fn start(shared: &Arc<Shared>, name: String) -> std::io::Result<EngineSession> {
+        let (tx, rx) = mpsc::channel::<(String, Reply)>();
+        let registry = shared.registry.clone();
+        let remote = Remote {
+            client: shared.client.clone(),
+            rt: shared.rt.clone(),
+            await_timeout: shared.await_timeout,
+        };
+        std::thread::Builder::new().name(name).spawn(move || {
+            let mut engine = Engine::with_remote(registry, remote);
+            while let Ok((sql, reply)) = rx.recv() {
+                let _ = reply.send(run_one(&mut engine, &sql));
+            }
+        })?;
+        Ok(EngineSession { tx })
+    }
+
+    /// Runs one statement on the engine thread.
+    pub async fn run(&self, sql: String) -> Result<Table, skyql_engine::Error> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send((sql, tx)).map_err(|_| {
+            skyql_engine::Error::Internal("the session's engine thread ended".into())
+        })?;
+        rx.await.map_err(|_| {
+            skyql_engine::Error::Internal("the session's engine thread ended".into())
+        })?
+    }
+}
+
+fn run_one(engine: &mut Engine, sql: &str) -> Result<Table, skyql_engine::Error> {
+    let statements = skyql_engine::split_statements(sql)?;
+    match statements.as_slice() {
+        [one] => engine.execute(one),
+        [] => Ok(Table::default()),
+        _ => Err(skyql_engine::Error::Internal(
+            "one statement at a time reaches the engine".into(),
+        )),
+    }
+}
