@@ -26,6 +26,10 @@ pub enum Error {
     Client(Box<skyql_client::Error>),
     #[error("{0}")]
     MissingParams(String),
+    /// A parameter value that cannot be used (a path value of `.`, `..`,
+    /// empty; a parameter given twice).
+    #[error("{0}")]
+    BadParam(String),
     #[error("{0}")]
     Mutation(String),
     #[error("{0}")]
@@ -44,6 +48,12 @@ pub enum Error {
         verb: String,
         source: Box<Error>,
     },
+    /// SQL that would reach the local file system, refused by default.
+    #[error(
+        "{0} is refused: statements may not read or write local files; \
+         the CLI allows them with --allow-local-files (never in srv)"
+    )]
+    LocalFiles(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

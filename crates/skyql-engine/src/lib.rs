@@ -7,8 +7,11 @@ mod docs;
 mod error;
 mod exec;
 mod functions;
+mod local_files;
 mod meta;
 mod plan;
+#[cfg(test)]
+mod properties;
 mod pushdown;
 mod request;
 mod rewrite;
@@ -77,6 +80,8 @@ pub struct Engine {
     sqlite: Option<rusqlite::Connection>,
     registered: HashSet<String>,
     state: Arc<Mutex<StatementState>>,
+    /// SQL may reach local files (ATTACH, VACUUM INTO, load_extension).
+    allow_local_files: bool,
 }
 
 impl Engine {
@@ -88,6 +93,7 @@ impl Engine {
             sqlite: None,
             registered: HashSet::new(),
             state: Arc::new(Mutex::new(StatementState::default())),
+            allow_local_files: false,
         }
     }
 
@@ -97,6 +103,14 @@ impl Engine {
         let mut e = Engine::new(registry);
         e.remote = Some(remote);
         e
+    }
+
+    /// Lets SQL reach the local file system (`ATTACH`, `DETACH`, `VACUUM
+    /// INTO`, `load_extension`, file pragmas), which is refused by default.
+    /// Takes effect for connections opened after the call. Never for an
+    /// engine that serves statements from the network.
+    pub fn allow_local_files(&mut self, allow: bool) {
+        self.allow_local_files = allow;
     }
 
     pub fn registry(&self) -> &Registry {
@@ -121,12 +135,7 @@ impl Engine {
         if first_keyword(stmt).as_deref() == Some("EXEC") {
             let call = exec::parse(stmt)?;
             let remote = self.remote_or_err()?;
-            let remote = exec::Remote {
-                client: &remote.client,
-                rt: &remote.rt,
-                await_timeout: remote.await_timeout,
-            };
-            return exec::run(&self.registry, &remote, stmt, call);
+            return exec::run(&self.registry, remote, stmt, call);
         }
         self.run_sqlite(stmt)
     }
@@ -139,8 +148,11 @@ impl Engine {
 
     fn conn(&mut self) -> Result<&rusqlite::Connection, Error> {
         if self.sqlite.is_none() {
-            let conn = rusqlite::Connection::open_in_memory()?;
+            let mut conn = rusqlite::Connection::open_in_memory()?;
             functions::register(&conn)?;
+            if !self.allow_local_files {
+                local_files::guard(&mut conn, self.state.clone())?;
+            }
             self.sqlite = Some(conn);
         }
         self.sqlite
@@ -239,14 +251,9 @@ impl Engine {
         // A mutation: wait for operations if asked, then report.
         let awaited = if stmt.hints.iter().any(|h| h == "AWAIT") {
             let remote = self.remote_or_err()?;
-            let remote = exec::Remote {
-                client: &remote.client,
-                rt: &remote.rt,
-                await_timeout: remote.await_timeout,
-            };
             let mut out = Vec::with_capacity(responses.len());
             for (svc, resp) in responses {
-                out.push(exec::await_operation(&svc, resp, &remote)?);
+                out.push(exec::await_operation(&svc, resp, remote)?);
             }
             out
         } else {

@@ -1,0 +1,67 @@
+//! Keeping SQL away from the local file system. The engine's SQLite database
+//! lives in memory, but SQL can still reach files: `ATTACH 'path' AS x`
+//! creates or opens any file, `VACUUM INTO 'path'` writes one,
+//! `load_extension` loads code, and a few pragmas move temporary files.
+//! Statements come from users, scripts and (through `srv`) the network, so
+//! these are refused by SQLite's authorizer unless the embedder allows them
+//! (the CLI's `--allow-local-files`; never in `srv`).
+
+use crate::{Error, StatementState};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use std::sync::{Arc, Mutex};
+
+/// SQL functions that read, write or load local files (the last three exist
+/// only in builds with the fileio extension; refusing them costs nothing).
+const FILE_FUNCTIONS: &[&str] = &["load_extension", "readfile", "writefile", "edit"];
+
+/// Pragmas that name local folders or files.
+const FILE_PRAGMAS: &[&str] = &["temp_store_directory", "data_store_directory"];
+
+/// What an action would touch, when it is a local file.
+fn file_access(action: &AuthAction<'_>) -> Option<String> {
+    match action {
+        AuthAction::Attach { filename: "" } => {
+            Some("ATTACH (or VACUUM INTO) of a temporary database".into())
+        }
+        AuthAction::Attach { filename } => Some(format!(
+            "ATTACH (or VACUUM INTO) of the file `{}`",
+            filename.escape_debug()
+        )),
+        AuthAction::Detach { database_name } => Some(format!("DETACH of `{database_name}`")),
+        AuthAction::Function { function_name }
+            if FILE_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name)) =>
+        {
+            Some(format!("the function {function_name}()"))
+        }
+        AuthAction::Pragma { pragma_name, .. }
+            if FILE_PRAGMAS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(pragma_name)) =>
+        {
+            Some(format!("PRAGMA {pragma_name}"))
+        }
+        _ => None,
+    }
+}
+
+/// Installs the authorizer on a fresh connection. A refusal leaves a full
+/// error in the statement state (SQLite itself only says "not authorized").
+pub fn guard(
+    conn: &mut rusqlite::Connection,
+    state: Arc<Mutex<StatementState>>,
+) -> Result<(), Error> {
+    conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+        let Some(what) = file_access(&ctx.action) else {
+            return Authorization::Allow;
+        };
+        if let Ok(mut st) = state.lock()
+            && st.error.is_none()
+        {
+            st.error = Some(Error::LocalFiles(what));
+        }
+        Authorization::Deny
+    }))?;
+    Ok(())
+}
