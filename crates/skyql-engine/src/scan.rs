@@ -7,7 +7,7 @@ use crate::request;
 use crate::vtab::TableCtx;
 use serde_json::{Map, Value};
 use skyql_client::Client;
-use skyql_provider::{Method, Resource, Service};
+use skyql_provider::{Method, Resource, Service, SqlVerb};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
@@ -71,36 +71,18 @@ pub fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
     out
 }
 
-/// Recovers path parameters from a resource name, using the get method's
-/// flat path: `projects/1/locations/l/customJobs/7` → customJobsId = 7, ...
+/// Recovers path parameters from a resource name with the template of the
+/// first single-row read it fits: `projects/1/locations/l/customJobs/7` →
+/// customJobsId = 7, ...
 fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
-    let mut out = Params::new();
     let Some(name) = item.get("name").and_then(Value::as_str) else {
-        return out;
+        return Params::new();
     };
-    let Some(template) = r
-        .methods
+    r.methods
         .iter()
-        .find(|m| m.name == "get")
-        .and_then(|m| m.flat_path.as_deref())
-    else {
-        return out;
-    };
-    let tsegs: Vec<&str> = template.split('/').collect();
-    let nsegs: Vec<&str> = name.split('/').collect();
-    // The template has a version prefix (`v1/`) the name lacks: align from the end.
-    if nsegs.len() > tsegs.len() {
-        return out;
-    }
-    let offset = tsegs.len() - nsegs.len();
-    for (t, n) in tsegs[offset..].iter().zip(&nsegs) {
-        if let Some(p) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-            out.insert(p.to_string(), (*n).to_string());
-        } else if t != n {
-            return Params::new();
-        }
-    }
-    out
+        .filter(|m| m.verb == SqlVerb::Select && !m.is_list())
+        .find_map(|m| m.params_from_name(name))
+        .unwrap_or_default()
 }
 
 /// One list's pages for one combination of parameters, fetched in a task.
@@ -192,9 +174,6 @@ impl Stream {
         has_limit: bool,
         extra: Params,
     ) -> Result<Stream, Error> {
-        for combo in &combos {
-            request::check_path_values(m, combo)?;
-        }
         let r = ctx.resource();
         let mut stream = Stream {
             sources: VecDeque::new(),
@@ -337,11 +316,30 @@ impl Stream {
 
 /// The rows of one list page: the items array, or for an aggregated list
 /// the arrays of every scope in the `items` map (`{"zones/a": {"instances":
-/// [...]}, "zones/b": {"warning": {...}}}`), in the order the page gives.
+/// [...]}, "zones/b": {"warning": {...}}}`), in the order the page gives;
+/// each with the page fields the method copies into rows (an IAM policy's
+/// `etag` and `version` beside each binding).
 pub fn page_items(method: &Method, mut page: Value) -> Vec<Value> {
     let Some(key) = method.items_key.as_deref() else {
         return Vec::new();
     };
+    let parents: Vec<(String, Value)> = method
+        .parent_fields
+        .iter()
+        .filter_map(|f| Some((f.clone(), page.get(f)?.clone())))
+        .collect();
+    let mut items = items_at(method, key, &mut page);
+    for item in &mut items {
+        if let Value::Object(fields) = item {
+            for (k, v) in &parents {
+                fields.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    items
+}
+
+fn items_at(method: &Method, key: &str, page: &mut Value) -> Vec<Value> {
     match page.get_mut(key).map(Value::take) {
         Some(Value::Array(items)) if !method.aggregated => items,
         Some(Value::Object(scopes)) if method.aggregated => scopes
@@ -472,6 +470,23 @@ mod tests {
         m.items_key = Some(items_key.into());
         m.aggregated = aggregated;
         m
+    }
+
+    #[test]
+    fn an_iam_policy_yields_a_row_per_binding_with_its_etag() {
+        let mut m = method("bindings", false);
+        m.parent_fields = vec!["etag".into(), "version".into()];
+        let page = serde_json::json!({"version": 3, "etag": "BwX=", "bindings": [
+            {"role": "roles/owner", "members": ["user:a@example.com"]},
+            {"role": "roles/viewer", "members": ["user:b@example.com"]}
+        ]});
+        let rows = page_items(&m, page);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1]["role"], "roles/viewer");
+        assert_eq!(
+            (&rows[1]["etag"], &rows[1]["version"]),
+            (&serde_json::json!("BwX="), &serde_json::json!(3))
+        );
     }
 
     #[test]

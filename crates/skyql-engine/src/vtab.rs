@@ -44,12 +44,20 @@ impl TableCtx {
         &self.svc.resources[self.resource]
     }
 
-    /// The first method of `verb`, or the error that says there is none.
-    fn method_for(&self, verbs: &[SqlVerb], name: &'static str) -> rusqlite::Result<&Method> {
+    /// The method of the first of `verbs` the resource has, for a statement
+    /// that gives the parameters `given` says it does (the variant of a
+    /// collection they name: `organizationsId` picks the organisation's), or
+    /// the error that says there is none.
+    fn method_for(
+        &self,
+        verbs: &[SqlVerb],
+        name: &'static str,
+        given: impl Fn(&str) -> bool,
+    ) -> rusqlite::Result<&Method> {
         let r = self.resource();
         verbs
             .iter()
-            .find_map(|v| r.methods_for(*v).next())
+            .find_map(|v| r.method_for(*v, &given))
             .ok_or_else(|| {
                 self.fail(Error::NoVerb {
                     resource: r.id.clone(),
@@ -253,16 +261,22 @@ impl UpdateVTab<'_> for ResourceTab {
             .and_then(|m| m.get(&id).cloned())
             .unwrap_or_default();
         let ctx = self.ctx.clone();
-        let m = ctx.method_for(&[SqlVerb::Delete], "DELETE")?;
+        let m = ctx.method_for(&[SqlVerb::Delete], "DELETE", |p| params.contains_key(p))?;
         ctx.mutate(m, &params, None)?;
         Ok(())
     }
 
     fn insert(&mut self, args: &Inserts<'_>) -> rusqlite::Result<i64> {
         let ctx = self.ctx.clone();
-        let m = ctx.method_for(&[SqlVerb::Insert], "INSERT")?;
         // args: [old rowid, new rowid, column 0, column 1, ...]
         let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
+        let given: Vec<&str> = values
+            .iter()
+            .zip(&ctx.shape.columns)
+            .filter(|(v, _)| !matches!(v, rusqlite::types::ValueRef::Null))
+            .map(|(_, c)| c.name.as_str())
+            .collect();
+        let m = ctx.method_for(&[SqlVerb::Insert], "INSERT", |p| given.contains(&p))?;
         let (params, body) =
             params_and_body(&ctx, m, &values, |_| true).map_err(|e| ctx.fail(e))?;
         ctx.mutate(m, &params, Some(Value::Object(body)))
@@ -271,7 +285,6 @@ impl UpdateVTab<'_> for ResourceTab {
     fn update(&mut self, args: &Updates<'_>) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
         let r = ctx.resource();
-        let m = ctx.method_for(&[SqlVerb::Update, SqlVerb::Replace], "UPDATE")?;
         let id = args.get::<i64>(0).unwrap_or(-1);
         let mut params = self
             .rows
@@ -279,6 +292,9 @@ impl UpdateVTab<'_> for ResourceTab {
             .ok()
             .and_then(|m| m.get(&id).cloned())
             .unwrap_or_default();
+        let m = ctx.method_for(&[SqlVerb::Update, SqlVerb::Replace], "UPDATE", |p| {
+            params.contains_key(p)
+        })?;
         let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
         let (set_params, body) = params_and_body(&ctx, m, &values, |i| !args.no_change(i + 2))
             .map_err(|e| ctx.fail(e))?;
@@ -312,7 +328,6 @@ fn record_mutation(ctx: &TableCtx, resp: Value) -> i64 {
 }
 
 fn check_required(r: &Resource, m: &Method, params: &Params) -> Result<(), Error> {
-    request::check_path_values(m, params)?;
     let missing: Vec<&str> = m
         .required_params()
         .into_iter()

@@ -85,14 +85,14 @@ fn fixture_verbs_params_and_names() {
     let t = run(&mut e, "SHOW RESOURCES IN google.widgets");
     assert_eq!(
         column(&t, "name"),
-        ["operations", "widgets", "widgets_operations"]
+        ["operations", "widgets"],
+        "every `operations` collection is one resource"
     );
     assert_eq!(
         column(&t, "path"),
         [
             "projects.locations.operations",
-            "projects.locations.widgets",
-            "projects.locations.widgets.operations"
+            "projects.locations.widgets"
         ]
     );
     let t = run(&mut e, "DESCRIBE EXTENDED google.widgets.widgets");
@@ -199,8 +199,12 @@ fn bad_metadata_statements_say_what_to_do() {
             "expected provider.service.resource",
         ),
         (
-            "SHOW INSERT INTO google.aiplatform.custom_jobs_operations",
+            "SHOW INSERT INTO google.aiplatform.operations",
             "has no INSERT method",
+        ),
+        (
+            "SHOW METHODS IN google.aiplatform.custom_jobs_operations",
+            "did you mean operations?",
         ),
         ("SELECT 'unterminated", "syntax error at line 1"),
     ];

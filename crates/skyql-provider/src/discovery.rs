@@ -22,6 +22,8 @@ pub struct Document {
     pub service_path: Option<String>,
     pub base_url: Option<String>,
     pub endpoints: Vec<Endpoint>,
+    /// Methods at the document's root (`cloudasset.searchAllResources`).
+    pub methods: BTreeMap<String, MethodNode>,
     pub resources: BTreeMap<String, ResourceNode>,
     pub schemas: Schemas,
 }

@@ -1,56 +1,13 @@
 //! The SQL-facing model of one service: resources with their methods, SQL
-//! verbs, parameters and columns, built from a [`Document`].
+//! verbs, parameters and columns. [`crate::build`] makes it from a
+//! [`Document`].
 
-use crate::discovery::{Document, Endpoint, MethodNode, ResourceNode, Schema, Schemas};
+use crate::discovery::{Document, Endpoint, Schema, Schemas};
 use crate::error::Error;
 use crate::suggest::closest;
+use crate::verb::SqlVerb;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
-
-/// How a method is reached from SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SqlVerb {
-    Select,
-    Insert,
-    Update,
-    Replace,
-    Delete,
-    Exec,
-}
-
-impl SqlVerb {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SqlVerb::Select => "SELECT",
-            SqlVerb::Insert => "INSERT",
-            SqlVerb::Update => "UPDATE",
-            SqlVerb::Replace => "REPLACE",
-            SqlVerb::Delete => "DELETE",
-            SqlVerb::Exec => "EXEC",
-        }
-    }
-
-    /// DESIGN §4: the verb a Discovery method maps to, from its name and HTTP method.
-    pub fn of(method_name: &str, http_method: &str) -> SqlVerb {
-        let http = http_method.to_ascii_uppercase();
-        match (method_name, http.as_str()) {
-            ("get" | "list" | "aggregatedList", "GET") => SqlVerb::Select,
-            ("create" | "insert", "POST") => SqlVerb::Insert,
-            ("patch", _) => SqlVerb::Update,
-            ("update", "PUT") => SqlVerb::Replace,
-            ("update", "PATCH") => SqlVerb::Update,
-            ("delete", _) => SqlVerb::Delete,
-            _ => SqlVerb::Exec,
-        }
-    }
-}
-
-impl fmt::Display for SqlVerb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamLocation {
@@ -76,23 +33,36 @@ pub struct Param {
 /// One method of a resource.
 #[derive(Debug, Clone)]
 pub struct Method {
-    /// SQL name: the Discovery key, or `_list` for the EXEC twin of `list`.
+    /// SQL name: the action in snake_case (`get`, `aggregated_list`), or the
+    /// full path (`projects_locations_saved_queries_list`) where the resource
+    /// has variants; `_` + that for the EXEC twin of a list.
     pub name: String,
+    /// The Discovery method key: `list`, `getIamPolicy`.
+    pub action: String,
+    /// The Discovery keys of the method's collection: `projects.locations.customJobs`.
+    pub collection: String,
     /// Discovery id, e.g. `aiplatform.projects.locations.customJobs.get`.
     pub id: String,
     pub verb: SqlVerb,
     pub http_method: String,
     pub path: String,
     pub flat_path: Option<String>,
-    /// SQL-visible parameters: flatPath placeholders, then query parameters.
+    /// The template requests are built from (relative to the service path);
+    /// its placeholders are the path parameters (see `template.rs`).
+    pub template: String,
+    /// SQL-visible parameters: the template's placeholders, then query parameters.
     pub params: Vec<Param>,
     /// The parameters exactly as the document declares them (e.g. `name` with its pattern).
     pub discovery_params: Arc<BTreeMap<String, Schema>>,
     pub request: Option<String>,
     pub response: Option<String>,
     pub description: String,
-    /// For list methods: the array property beside `nextPageToken` that holds the items.
+    /// Where the rows are: for lists the array property beside
+    /// `nextPageToken`; for an IAM policy, its `bindings`.
     pub items_key: Option<String>,
+    /// Response fields copied into every row (an IAM policy's `etag` and
+    /// `version` go with each of its bindings).
+    pub parent_fields: Vec<String>,
     /// True for the `_list` EXEC twin, which returns raw response pages.
     pub raw_pages: bool,
     /// An aggregated list (`aggregatedList`): `items` maps each scope (zone,
@@ -117,9 +87,31 @@ impl Method {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// True when this method pages through a collection.
+    /// True when this method's rows are an array of its response (a list,
+    /// followed through its pages, or an IAM policy's bindings).
     pub fn is_list(&self) -> bool {
         self.items_key.is_some() && !self.raw_pages
+    }
+
+    /// Path parameter values recovered from a resource name by this
+    /// method's template, aligned from the end
+    /// (`projects/1/locations/l/customJobs/7` → customJobsId = 7, ...);
+    /// `None` if the name does not fit it.
+    pub fn params_from_name(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        let tsegs: Vec<&str> = self.template.split('/').collect();
+        let nsegs: Vec<&str> = name.split('/').collect();
+        let offset = tsegs.len().checked_sub(nsegs.len())?;
+        let mut out = BTreeMap::new();
+        for (t, n) in tsegs[offset..].iter().zip(&nsegs) {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(p) => {
+                    out.insert(p.trim_start_matches('+').to_string(), (*n).to_string());
+                }
+                _ if t == n => {}
+                _ => return None,
+            }
+        }
+        (!out.is_empty()).then_some(out)
     }
 }
 
@@ -138,8 +130,12 @@ pub struct Resource {
     pub name: String,
     /// `google.aiplatform.custom_jobs`.
     pub id: String,
-    /// Discovery keys from the root, joined by dots: `projects.locations.customJobs`.
+    /// Discovery keys from the root, joined by dots, of its first collection:
+    /// `projects.locations.customJobs`.
     pub discovery_path: String,
+    /// Every collection whose methods the resource gathers (a collection
+    /// under several parents, `projects.sinks` and `organizations.sinks`).
+    pub variants: Vec<String>,
     /// Methods in table order: SELECT, INSERT, UPDATE, REPLACE, DELETE, EXEC; by name within a verb.
     pub methods: Vec<Method>,
     /// Response columns of the SELECT methods.
@@ -160,6 +156,49 @@ impl Resource {
 
     pub fn methods_for(&self, verb: SqlVerb) -> impl Iterator<Item = &Method> {
         self.methods.iter().filter(move |m| m.verb == verb)
+    }
+
+    /// The method of `verb` for a statement that gives the parameters
+    /// `given` says it does: the most specific one whose required parameters
+    /// are all given, else the first of the verb (whose error then names
+    /// what is missing).
+    pub fn method_for(&self, verb: SqlVerb, given: impl Fn(&str) -> bool) -> Option<&Method> {
+        let mut fitting: Vec<&Method> = self
+            .methods_for(verb)
+            .filter(|m| !m.raw_pages && m.required_params().iter().all(|p| given(p)))
+            .collect();
+        fitting.sort_by_key(|m| std::cmp::Reverse(m.required_params().len()));
+        fitting
+            .first()
+            .copied()
+            .or_else(|| self.methods_for(verb).next())
+    }
+
+    /// The names skyql gave this resource before it followed StackQL
+    /// (`locations_clusters`, `projects_locations_clusters`), for "did you mean".
+    pub fn former_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in &self.variants {
+            let keys: Vec<&str> = v.split('.').collect();
+            // Only the collections this resource is named after.
+            if keys
+                .last()
+                .is_none_or(|k| crate::naming::collection_name(k) != self.name)
+            {
+                continue;
+            }
+            for start in 0..keys.len() {
+                let name = keys[start..]
+                    .iter()
+                    .map(|k| crate::naming::snake_case(k))
+                    .collect::<Vec<_>>()
+                    .join("_");
+                if name != self.name && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -200,7 +239,12 @@ impl Service {
             .ok_or_else(|| Error::UnknownResource {
                 service: format!("{}.{}", self.provider, self.name),
                 name: name.to_string(),
-                suggestion: closest(name, self.resources.iter().map(|r| r.name.as_str())),
+                suggestion: self
+                    .resources
+                    .iter()
+                    .find(|r| r.former_names().iter().any(|f| f == name))
+                    .map(|r| r.name.clone())
+                    .or_else(|| closest(name, self.resources.iter().map(|r| r.name.as_str()))),
             })
     }
 
@@ -232,40 +276,8 @@ impl Service {
         }
     }
 
-    pub fn from_document(mut doc: Document, provider: &str) -> Service {
-        let name = doc.name.clone().unwrap_or_default();
-        let mut nodes: Vec<(Vec<String>, BTreeMap<String, MethodNode>)> = Vec::new();
-        collect_nodes(
-            std::mem::take(&mut doc.resources),
-            &mut Vec::new(),
-            &mut nodes,
-        );
-        let paths: Vec<Vec<String>> = nodes.iter().map(|(p, _)| p.clone()).collect();
-        let names = crate::naming::unique_names(&paths);
-        let mut resources: Vec<Resource> = nodes
-            .into_iter()
-            .zip(names)
-            .map(|((path, methods), sql_name)| {
-                build_resource(&doc, provider, &name, sql_name, &path, methods)
-            })
-            .collect();
-        resources.sort_by(|a, b| a.name.cmp(&b.name));
-        Service {
-            provider: provider.to_string(),
-            version: doc.version.clone().unwrap_or_default(),
-            title: doc.title.clone().unwrap_or_default(),
-            description: doc.description.clone().unwrap_or_default(),
-            revision: doc.revision.clone().unwrap_or_default(),
-            root_url: doc
-                .root_url
-                .clone()
-                .unwrap_or_else(|| format!("https://{name}.googleapis.com/")),
-            service_path: doc.service_path.clone().unwrap_or_default(),
-            endpoints: doc.endpoints.clone(),
-            resources,
-            schemas: doc.schemas,
-            name,
-        }
+    pub fn from_document(doc: Document, provider: &str) -> Service {
+        crate::build::service(doc, provider)
     }
 }
 
@@ -300,224 +312,4 @@ pub fn parse_document(bytes: &[u8], origin: &str) -> Result<Document, Error> {
         return Err(not("it has no `version`"));
     }
     Ok(doc)
-}
-
-/// Flattens the resource tree (consuming it) into the nodes that have methods.
-fn collect_nodes(
-    map: BTreeMap<String, ResourceNode>,
-    prefix: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, BTreeMap<String, MethodNode>)>,
-) {
-    for (key, node) in map {
-        prefix.push(key);
-        if !node.methods.is_empty() {
-            out.push((prefix.clone(), node.methods));
-        }
-        collect_nodes(node.resources, prefix, out);
-        prefix.pop();
-    }
-}
-
-fn build_resource(
-    doc: &Document,
-    provider: &str,
-    service: &str,
-    sql_name: String,
-    path: &[String],
-    nodes: BTreeMap<String, MethodNode>,
-) -> Resource {
-    let resource_key = path.last().map(String::as_str).unwrap_or_default();
-    let mut methods = Vec::new();
-    for (key, m) in nodes {
-        let method = build_method(doc, &key, m, resource_key);
-        if method.is_list() {
-            let mut twin = method.clone();
-            twin.name = format!("_{}", method.name);
-            twin.verb = SqlVerb::Exec;
-            twin.raw_pages = true;
-            methods.push(twin);
-        }
-        methods.push(method);
-    }
-    methods.sort_by(|a, b| (a.verb, &a.name).cmp(&(b.verb, &b.name)));
-    let columns = columns_of(doc, &methods);
-    Resource {
-        id: format!("{provider}.{service}.{sql_name}"),
-        name: sql_name,
-        discovery_path: path.join("."),
-        methods,
-        columns,
-    }
-}
-
-fn build_method(doc: &Document, key: &str, m: MethodNode, resource_key: &str) -> Method {
-    let http_method = m.http_method.clone().unwrap_or_else(|| "GET".into());
-    let verb = SqlVerb::of(key, &http_method);
-    let path = m.path.clone().unwrap_or_default();
-    let template = m.flat_path.as_deref().unwrap_or(&path);
-    let mut params = Vec::new();
-    for placeholder in placeholders(template) {
-        let declared = m.parameters.get(&placeholder);
-        params.push(Param {
-            name: placeholder.clone(),
-            location: ParamLocation::Path,
-            required: true,
-            ty: declared
-                .and_then(|s| s.ty.clone())
-                .unwrap_or_else(|| "string".into()),
-            repeated: false,
-            pattern: declared.and_then(|s| s.pattern.clone()),
-            enum_values: declared.map(|s| s.enum_values.clone()).unwrap_or_default(),
-            description: declared
-                .and_then(|s| s.description.clone())
-                .unwrap_or_default(),
-        });
-    }
-    for (pname, p) in &m.parameters {
-        if p.location.as_deref() == Some("path") {
-            continue;
-        }
-        if params.iter().any(|q| &q.name == pname) {
-            continue;
-        }
-        params.push(Param {
-            name: pname.clone(),
-            location: ParamLocation::Query,
-            required: p.required,
-            ty: p.ty.clone().unwrap_or_else(|| "string".into()),
-            repeated: p.repeated,
-            pattern: p.pattern.clone(),
-            enum_values: p.enum_values.clone(),
-            description: p.description.clone().unwrap_or_default(),
-        });
-    }
-    let response = m.response.as_ref().map(|r| r.reference.clone());
-    let (items_key, aggregated) = if verb == SqlVerb::Select && key != "get" {
-        response
-            .as_deref()
-            .and_then(|r| doc.schemas.get(r))
-            .and_then(|s| items_key_of(s, resource_key))
-            .map_or((None, false), |(k, agg)| (Some(k), agg))
-    } else {
-        (None, false)
-    };
-    Method {
-        name: key.to_string(),
-        id: m.id.clone().unwrap_or_default(),
-        verb,
-        http_method,
-        path,
-        flat_path: m.flat_path.clone(),
-        params,
-        discovery_params: Arc::new(m.parameters),
-        request: m.request.as_ref().map(|r| r.reference.clone()),
-        response,
-        description: m.description.clone().unwrap_or_default(),
-        items_key,
-        raw_pages: false,
-        aggregated,
-    }
-}
-
-/// The `{name}` / `{+name}` placeholders of a path template, in order.
-pub fn placeholders(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        let inner =
-            rest[start + 1..start + len].trim_start_matches(['+', '/', '.', ';', '?', '&', '#']);
-        if !inner.is_empty() && !out.iter().any(|o: &String| o == inner) {
-            out.push(inner.to_string());
-        }
-        rest = &rest[start + len + 1..];
-    }
-    out
-}
-
-/// Finds the items of a list response: the array property beside
-/// `nextPageToken`, preferring one named after the resource, then one of
-/// objects; or, for an aggregated list, the `items` map of scoped lists
-/// (the `bool` is true then).
-fn items_key_of(response: &Schema, resource_key: &str) -> Option<(String, bool)> {
-    let arrays: Vec<(&String, &Schema)> = response
-        .properties
-        .iter()
-        .filter(|(_, p)| p.ty.as_deref() == Some("array"))
-        .collect();
-    let is_object_array = |p: &Schema| {
-        p.items
-            .as_ref()
-            .is_some_and(|i| i.reference.is_some() || i.ty.as_deref() == Some("object"))
-    };
-    if let Some((k, _)) = arrays.iter().find(|(k, _)| k.as_str() == resource_key) {
-        return Some(((*k).clone(), false));
-    }
-    if let Some((k, _)) = arrays.iter().find(|(_, p)| is_object_array(p)) {
-        return Some(((*k).clone(), false));
-    }
-    if let Some(items) = response.properties.get("items")
-        && items.additional_properties.is_some()
-    {
-        return Some(("items".to_string(), true));
-    }
-    if arrays.len() == 1 {
-        return arrays.first().map(|(k, _)| ((*k).clone(), false));
-    }
-    None
-}
-
-/// Columns: the properties of the SELECT methods' row schema (the `get`
-/// response, or a list's item schema), first method first, no duplicates.
-fn columns_of(doc: &Document, methods: &[Method]) -> Vec<Column> {
-    let mut cols: Vec<Column> = Vec::new();
-    let mut selects: Vec<&Method> = methods
-        .iter()
-        .filter(|m| m.verb == SqlVerb::Select)
-        .collect();
-    selects.sort_by_key(|m| m.name != "get");
-    for m in selects {
-        let Some(row) = row_schema(doc, m) else {
-            continue;
-        };
-        for (pname, prop) in &row.properties {
-            if cols.iter().any(|c| &c.name == pname) {
-                continue;
-            }
-            let referenced = prop.reference.as_deref().and_then(|r| doc.schemas.get(r));
-            let ty = match (&prop.ty, referenced) {
-                (Some(t), _) => t.clone(),
-                (None, Some(r)) => r.ty.clone().unwrap_or_else(|| "object".into()),
-                (None, None) => "object".into(),
-            };
-            let description = match referenced {
-                Some(r) => r.description.clone(),
-                None => prop.description.clone(),
-            }
-            .unwrap_or_default();
-            cols.push(Column {
-                name: pname.clone(),
-                ty,
-                description,
-            });
-        }
-    }
-    cols
-}
-
-/// The schema of one row a SELECT method yields.
-pub(crate) fn row_schema<'a>(doc: &'a Document, m: &Method) -> Option<&'a Schema> {
-    let response = doc.schemas.get(m.response.as_deref()?)?;
-    match &m.items_key {
-        Some(k) => {
-            let items = response.properties.get(k)?.items.as_deref()?;
-            match &items.reference {
-                Some(r) => doc.schemas.get(r),
-                None => Some(items),
-            }
-        }
-        None => Some(response),
-    }
 }

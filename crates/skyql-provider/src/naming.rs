@@ -1,82 +1,112 @@
-//! Naming rules (DESIGN §4): Discovery keys become snake_case SQL names, and
-//! resources that share a name within a service are told apart by prefixes.
+//! StackQL's naming rules for Google: a resource is named after its
+//! collection (the last Discovery resource key, scope prefixes such as
+//! compute's `region`/`global` dropped), IAM policies and other "get X"
+//! reads become resources of their own, and method names are snake_case,
+//! spelled out in full where a resource gathers several collections.
 
-use std::collections::BTreeMap;
+/// Words kept whole before snake-casing (`GitHub` is `github`, not `git_hub`).
+const WHOLE_WORDS: &[&str] = &["gitlab", "github", "dotcom"];
 
-/// `customJobs` → `custom_jobs`, `IAMPolicies` → `iam_policies`, `v1beta1` stays.
+/// `customJobs` → `custom_jobs`, `getServerconfig` → `get_serverconfig`,
+/// `IAMPolicies` → `iampolicies` (StackQL splits only lower-to-upper
+/// boundaries), `GitHubEnterpriseConfigs` → `github_enterprise_configs`.
 pub fn snake_case(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 4);
+    let mut text = s.to_string();
+    for word in WHOLE_WORDS {
+        let mut from = 0;
+        while let Some(at) = text.to_ascii_lowercase()[from..].find(word) {
+            let at = from + at;
+            text.replace_range(at..at + word.len(), word);
+            from = at + word.len();
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() {
-            let prev = i.checked_sub(1).map(|j| chars[j]);
-            let next = chars.get(i + 1).copied();
-            let boundary = match prev {
-                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
-                _ => false,
-            };
-            if boundary && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c == '-' || c == '.' || c == ' ' {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        if c.is_ascii_uppercase()
+            && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
             out.push('_');
-        } else {
-            out.push(c);
+        }
+        match c {
+            '-' | '.' | ' ' => out.push('_'),
+            c => out.push(c.to_ascii_lowercase()),
         }
     }
     out
 }
 
-/// Gives each resource path (Discovery keys from the root) a unique SQL name.
-///
-/// Every path starts with the snake_case of its last key. Within a group that
-/// shares a name, the single shallowest path keeps it and the others take their
-/// parent's snake name as a prefix (`custom_jobs_operations`); this repeats, one
-/// more ancestor each round, until all names are unique. If several paths tie
-/// for shallowest, all of them are prefixed.
-pub fn unique_names(paths: &[Vec<String>]) -> Vec<String> {
-    // How many ancestors each path currently uses as a prefix.
-    let mut depth_used = vec![0usize; paths.len()];
-    let name_of = |i: usize, used: usize| -> String {
-        let p = &paths[i];
-        let start = p.len().saturating_sub(used + 1);
-        p[start..]
-            .iter()
-            .map(|k| snake_case(k))
-            .collect::<Vec<_>>()
-            .join("_")
-    };
-    let mut names: Vec<String> = (0..paths.len()).map(|i| name_of(i, 0)).collect();
-    loop {
-        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, n) in names.iter().enumerate() {
-            groups.entry(n.as_str()).or_default().push(i);
-        }
-        let mut to_prefix = Vec::new();
-        for members in groups.values().filter(|m| m.len() > 1) {
-            let min_depth = members.iter().map(|&i| paths[i].len()).min().unwrap_or(0);
-            let shallowest: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&i| paths[i].len() == min_depth)
-                .collect();
-            for &i in members {
-                let keeps = shallowest.len() == 1 && shallowest[0] == i;
-                if !keeps && depth_used[i] + 1 < paths[i].len() {
-                    to_prefix.push(i);
-                }
-            }
-        }
-        if to_prefix.is_empty() {
-            return names;
-        }
-        for i in to_prefix {
-            depth_used[i] += 1;
-            names[i] = name_of(i, depth_used[i]);
+/// Scope prefixes of compute-style collection keys: `regionDisks`,
+/// `globalAddresses`, `zoneOperations` and `globalOrganizationOperations`
+/// are variants of `disks`, `addresses` and `operations`.
+const SCOPE_PREFIXES: &[&str] = &["globalOrganization", "global", "region", "zone"];
+
+/// The snake_case name of a collection key, scope prefix dropped.
+pub fn collection_name(key: &str) -> String {
+    for prefix in SCOPE_PREFIXES {
+        if let Some(rest) = key.strip_prefix(prefix)
+            && rest.starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            return snake_case(rest);
         }
     }
+    snake_case(key)
+}
+
+/// Actions that make an IAM policy resource.
+const IAM_ACTIONS: &[&str] = &[
+    "getIamPolicy",
+    "setIamPolicy",
+    "testIamPermissions",
+    "analyzeIamPolicy",
+    "analyzeIamPolicyLongrunning",
+    "searchAllIamPolicies",
+];
+
+/// Verbs that, followed by more words, name a resource of their own
+/// (`getSerialPortOutput` → `serial_port_output`).
+const ACTION_VERBS: &[&str] = &[
+    "get", "list", "delete", "batchGet", "remove", "create", "add", "update", "fetch", "retrieve",
+];
+
+/// Collections that only scope others: a "get X" on them is just `x`.
+const SCOPES: &[&str] = &["organizations", "folders", "projects", "locations"];
+
+/// The resource a method belongs to, from its collection's name (snake_case,
+/// see [`collection_name`]) and its action.
+pub fn resource_name(collection: &str, action: &str) -> String {
+    let mut name = if IAM_ACTIONS.contains(&action) {
+        format!("{collection}_iam_policies")
+    } else {
+        match ACTION_VERBS
+            .iter()
+            .find(|v| action.len() > v.len() && action.starts_with(**v))
+        {
+            Some(verb) => {
+                let object = snake_case(&action[verb.len()..]);
+                let object = object.trim_start_matches('_');
+                if SCOPES.contains(&collection) {
+                    object.to_string()
+                } else {
+                    format!("{collection}_{object}")
+                }
+            }
+            None => collection.to_string(),
+        }
+    };
+    while name.contains("__") {
+        name = name.replace("__", "_");
+    }
+    name.trim_start_matches('_').to_string()
+}
+
+/// A method's full name: its Discovery id without the service, snake_case
+/// (`logging.projects.locations.savedQueries.list` →
+/// `projects_locations_saved_queries_list`).
+pub fn full_method_name(id: &str) -> String {
+    let tokens: Vec<&str> = id.split('.').skip(1).collect();
+    snake_case(&tokens.join("_"))
 }
 
 #[cfg(test)]
@@ -84,47 +114,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snake_cases_discovery_keys() {
+    fn snake_cases_like_stackql() {
         assert_eq!(snake_case("customJobs"), "custom_jobs");
         assert_eq!(snake_case("dataLabelingJobs"), "data_labeling_jobs");
-        assert_eq!(snake_case("IAMPolicies"), "iam_policies");
+        assert_eq!(snake_case("IAMPolicies"), "iampolicies");
         assert_eq!(snake_case("v1beta1"), "v1beta1");
         assert_eq!(snake_case("httpHealthChecks"), "http_health_checks");
-        assert_eq!(snake_case("operations"), "operations");
-    }
-
-    fn p(s: &str) -> Vec<String> {
-        s.split('.').map(String::from).collect()
+        assert_eq!(snake_case("Serverconfig"), "serverconfig");
+        assert_eq!(snake_case("gitHubInstallations"), "github_installations");
+        assert_eq!(snake_case("hl7V2Stores"), "hl7_v2_stores");
     }
 
     #[test]
-    fn shallowest_keeps_the_name() {
-        let paths = [
-            p("projects.locations.operations"),
-            p("projects.locations.customJobs"),
-            p("projects.locations.customJobs.operations"),
-            p("projects.locations.datasets.operations"),
-        ];
+    fn scope_prefixes_make_variants() {
+        assert_eq!(collection_name("regionDisks"), "disks");
         assert_eq!(
-            unique_names(&paths),
-            [
-                "operations",
-                "custom_jobs",
-                "custom_jobs_operations",
-                "datasets_operations"
-            ]
+            collection_name("globalOrganizationOperations"),
+            "operations"
         );
+        assert_eq!(collection_name("zoneOperations"), "operations");
+        assert_eq!(collection_name("regions"), "regions");
+        assert_eq!(collection_name("globals"), "globals");
     }
 
     #[test]
-    fn ties_are_all_prefixed_until_unique() {
-        let paths = [
-            p("projects.a.jobs.operations"),
-            p("projects.b.jobs.operations"),
-        ];
+    fn actions_name_resources() {
+        assert_eq!(resource_name("instances", "get"), "instances");
+        assert_eq!(resource_name("instances", "aggregatedList"), "instances");
         assert_eq!(
-            unique_names(&paths),
-            ["a_jobs_operations", "b_jobs_operations"]
+            resource_name("instances", "getSerialPortOutput"),
+            "instances_serial_port_output"
+        );
+        assert_eq!(
+            resource_name("instances", "getIamPolicy"),
+            "instances_iam_policies"
+        );
+        assert_eq!(resource_name("projects", "getCacheConfig"), "cache_config");
+        assert_eq!(
+            resource_name("zones", "getServerconfig"),
+            "zones_serverconfig"
+        );
+        assert_eq!(
+            resource_name("routers", "getRouterStatus"),
+            "routers_router_status"
+        );
+        assert_eq!(resource_name("instances", "setLabels"), "instances");
+    }
+
+    #[test]
+    fn full_names_drop_the_service() {
+        assert_eq!(
+            full_method_name("logging.projects.locations.savedQueries.list"),
+            "projects_locations_saved_queries_list"
         );
     }
 }

@@ -52,8 +52,7 @@ pub fn catalog_from_directory(index: &serde_json::Value) -> Vec<CatalogEntry> {
 }
 
 /// Builds the catalog from the documents themselves (name, version, title),
-/// marking as preferred the version the directory list prefers where it lists
-/// the service, else the most stable, newest version.
+/// marking as preferred the version SQL uses ([`crate::choose_version`]).
 pub fn catalog_from_documents(
     docs: &[CatalogEntry],
     directory: &[CatalogEntry],
@@ -63,18 +62,12 @@ pub fn catalog_from_documents(
     out.dedup_by(|a, b| a.name == b.name && a.version == b.version);
     let names: std::collections::BTreeSet<String> = out.iter().map(|e| e.name.clone()).collect();
     for name in names {
-        let listed = directory.iter().find(|d| d.name == name && d.preferred);
-        let best = match listed {
-            Some(d) if out.iter().any(|e| e.name == name && e.version == d.version) => {
-                d.version.clone()
-            }
-            _ => out
-                .iter()
-                .filter(|e| e.name == name)
-                .max_by_key(|e| crate::version::preference_key(&e.version))
-                .map(|e| e.version.clone())
-                .unwrap_or_default(),
-        };
+        let present: Vec<String> = out
+            .iter()
+            .filter(|e| e.name == name)
+            .map(|e| e.version.clone())
+            .collect();
+        let best = crate::version::choose_version(&name, &present, directory).unwrap_or_default();
         for e in out.iter_mut().filter(|e| e.name == name) {
             e.preferred = e.version == best;
         }

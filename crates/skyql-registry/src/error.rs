@@ -8,7 +8,7 @@ pub enum Error {
     Provider(#[from] skyql_provider::Error),
     #[error(
         "unknown provider `{name}`{} (skyql knows: google)",
-        skyql_provider_hint(suggestion)
+        skyql_provider::hint(suggestion)
     )]
     UnknownProvider {
         name: String,
@@ -16,7 +16,7 @@ pub enum Error {
     },
     #[error(
         "unknown service `google.{name}`{}; `SHOW SERVICES IN google` lists them",
-        skyql_provider_hint(suggestion)
+        skyql_provider::hint(suggestion)
     )]
     UnknownService {
         name: String,
@@ -36,17 +36,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: the registry index is corrupt ({reason}); delete it and pull again")]
-    CorruptIndex { path: String, reason: String },
     #[error("{path}: no Discovery documents (*.json) found in this folder")]
     EmptyFolder { path: String },
-}
-
-fn skyql_provider_hint(s: &Option<String>) -> String {
-    match s {
-        Some(s) => format!(" (did you mean {s}?)"),
-        None => String::new(),
-    }
 }
 
 impl Error {

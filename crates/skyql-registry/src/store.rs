@@ -1,11 +1,12 @@
 //! The registry proper: embedded documents plus documents pulled into
 //! `<home>/providers/google/<service>/<version>.json`, each with a small
 //! `<version>.meta.json` sidecar so that listing never parses whole documents.
-//! Every write goes to a temporary file that is then renamed into place.
+//! Every write goes to a temporary file that is then renamed into place
+//! (`tempfile`'s persist).
 
 use crate::catalog::{CatalogEntry, catalog, catalog_from_directory};
 use crate::error::Error;
-use crate::version::preference_key;
+use crate::version::{SERVICE_ALIASES, preference_key};
 use serde::{Deserialize, Serialize};
 use skyql_provider::{PROVIDER, Service, closest, parse_document};
 use std::collections::HashMap;
@@ -244,6 +245,9 @@ impl Registry {
 
     /// Loads (once) the preferred version of a service.
     pub fn service(&self, name: &str) -> Result<Arc<Service>, Error> {
+        if let Some((_, target, version)) = SERVICE_ALIASES.iter().find(|(a, _, _)| *a == name) {
+            return self.alias(name, target, version);
+        }
         let Some(info) = self.preferred(name) else {
             if catalog().iter().any(|c| c.name == name) {
                 return Err(Error::NotInstalled { name: name.into() });
@@ -271,6 +275,44 @@ impl Registry {
                 Service::from_json(&bytes, &path.display().to_string())?
             }
         };
+        let service = Arc::new(service);
+        if let Ok(mut cache) = self.loaded.lock() {
+            cache.insert(key, service.clone());
+        }
+        Ok(service)
+    }
+
+    /// A version of a service that StackQL serves under a name of its own
+    /// (`iamv2` is iam v2), renamed so that its resource ids say so.
+    fn alias(&self, alias: &str, target: &str, version: &str) -> Result<Arc<Service>, Error> {
+        let key = (alias.to_string(), version.to_string());
+        if let Ok(cache) = self.loaded.lock()
+            && let Some(s) = cache.get(&key)
+        {
+            return Ok(s.clone());
+        }
+        if !self
+            .pulled_versions(target)
+            .iter()
+            .any(|i| i.version == version)
+        {
+            return Err(Error::NotInstalled {
+                name: target.into(),
+            });
+        }
+        let path = self.document_path(target, version);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let mut service = Service::from_json(&bytes, &path.display().to_string())?;
+        let (from, to) = (
+            format!("{PROVIDER}.{target}."),
+            format!("{PROVIDER}.{alias}."),
+        );
+        for r in &mut service.resources {
+            if let Some(rest) = r.id.strip_prefix(&from) {
+                r.id = format!("{to}{rest}");
+            }
+        }
+        service.name = alias.to_string();
         let service = Arc::new(service);
         if let Ok(mut cache) = self.loaded.lock() {
             cache.insert(key, service.clone());
@@ -405,7 +447,38 @@ impl Registry {
                 Err(e) => report.failed.push(e.to_string()),
             }
         }
+        let directory = index_pref.unwrap_or_else(|| catalog().to_vec());
+        let names: std::collections::BTreeSet<String> =
+            report.stored.iter().map(|i| i.name.clone()).collect();
+        for name in names {
+            let best = self.settle_preferred(&name, &directory)?;
+            for info in report.stored.iter_mut().filter(|i| i.name == name) {
+                info.preferred = best.as_deref() == Some(info.version.as_str());
+            }
+        }
         Ok(report)
+    }
+
+    /// Marks as preferred the pulled version of `name` that SQL should use
+    /// (see [`crate::choose_version`]), rewriting the sidecars that change.
+    fn settle_preferred(
+        &self,
+        name: &str,
+        directory: &[CatalogEntry],
+    ) -> Result<Option<String>, Error> {
+        let pulled = self.pulled_versions(name);
+        let present: Vec<String> = pulled.iter().map(|i| i.version.clone()).collect();
+        let best = crate::version::choose_version(name, &present, directory);
+        for mut info in pulled {
+            let preferred = best.as_deref() == Some(info.version.as_str());
+            if info.preferred != preferred {
+                info.preferred = preferred;
+                let meta = serde_json::to_vec_pretty(&info).unwrap_or_default();
+                let path = self.document_path(&info.name, &info.version);
+                write_atomically(&path.with_extension("meta.json"), &meta)?;
+            }
+        }
+        Ok(best)
     }
 }
 
@@ -445,20 +518,17 @@ fn embedded_revision() -> String {
         .unwrap_or_default()
 }
 
-/// Writes `bytes` to `path` via a temporary file in the same folder and a
-/// rename, so that a failed or interrupted write never leaves a partial file.
+/// Writes `bytes` to `path` via a temporary file in the same folder that is
+/// then renamed into place, so that a failed or interrupted write never
+/// leaves a partial file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let fname = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .unwrap_or("document");
-    let tmp = dir.join(format!(".{fname}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
