@@ -188,7 +188,6 @@ impl Config {
             ("pending duration", self.pending),
             ("running duration", self.running),
             ("token lifetime", self.token_lifetime),
-            ("latency", self.latency),
         ] {
             if d > MAX_DURATION {
                 return bad(format!(
@@ -197,6 +196,13 @@ impl Config {
                     MAX_DURATION.as_secs()
                 ));
             }
+        }
+        if self.latency > Duration::from_millis(control::MAX_LATENCY_MS) {
+            return bad(format!(
+                "the latency of {} ms is over the {} ms the emulator allows",
+                self.latency.as_millis(),
+                control::MAX_LATENCY_MS
+            ));
         }
         if self.token_lifetime < Duration::from_secs(1) {
             return bad("the token lifetime must be at least one second".into());

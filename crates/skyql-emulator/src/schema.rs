@@ -390,9 +390,15 @@ pub fn bind_message(
     path: &str,
 ) -> Result<Map<String, Value>, BindError> {
     let Value::Object(obj) = value else {
-        return Err(BindError {
-            message: format!("Invalid value at '{path}' (TYPE_MESSAGE), {}", short(value)),
-        });
+        let message = if path.is_empty() {
+            format!(
+                "Invalid JSON payload received. Expected an object for the request message, got {}.",
+                short(value)
+            )
+        } else {
+            format!("Invalid value at '{path}' (TYPE_MESSAGE), {}", short(value))
+        };
+        return Err(BindError { message });
     };
     let mut out = Map::new();
     let mut oneofs: Vec<&'static str> = Vec::new();

@@ -1,6 +1,16 @@
 //! Integration tests of the emulator: each test starts a real server on loopback and talks
 //! HTTP to it (reqwest for ordinary requests, a raw socket where reqwest would normalize
-//! the request away).
+//! the request away). The submodules under `tests/emulator/` hold the tests of the
+//! operations routes, proto3 JSON, partial responses, validation, edge cases and the
+//! schema's agreement with the embedded Discovery snapshot; they share [`Env`].
+
+mod emulator {
+    pub mod edges;
+    pub mod operations;
+    pub mod proto_json;
+    pub mod schema_sync;
+    pub mod validation;
+}
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -163,14 +173,39 @@ impl Env {
         self.call(Method::GET, path, None).await
     }
 
-    async fn advance(&self, seconds: u64) {
-        let r = self
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// An authenticated request with an optional body, answered as status and raw text
+    /// (for checks of the bytes: key order, number formats).
+    async fn text(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, String) {
+        let mut req = self
             .client
-            .post(self.url(&format!("/emulator/clock:advance?seconds={seconds}")))
-            .send()
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("send");
+        (resp.status(), resp.text().await.expect("text"))
+    }
+
+    /// A test-support route (`/emulator/{name}`), unauthenticated.
+    async fn control(&self, method: Method, name: &str) -> (StatusCode, Value) {
+        self.call_with(method, &format!("/emulator/{name}"), None, None)
             .await
-            .expect("advance");
-        assert_eq!(r.status(), 200);
+    }
+
+    async fn advance(&self, seconds: u64) {
+        let (s, _) = self
+            .control(Method::POST, &format!("clock:advance?seconds={seconds}"))
+            .await;
+        assert_eq!(s, 200);
     }
 
     async fn create(&self, location: &str, job: &Value) -> Value {
@@ -460,7 +495,7 @@ async fn cancel_and_delete() {
     let created = env.create("us-central1", &job("c")).await;
     let path = format!("/v1/{}", created["name"].as_str().expect("name"));
     // Deleting an unfinished job.
-    let (s, body) = env.call(Method::DELETE, &path, None).await;
+    let (s, body) = env.delete(&path).await;
     assert_eq!(s, 400);
     assert_google_error(&body, 400, "FAILED_PRECONDITION");
 
@@ -485,7 +520,7 @@ async fn cancel_and_delete() {
     assert_google_error(&body, 400, "FAILED_PRECONDITION");
 
     // Delete: an operation, unfinished until its second poll.
-    let (s, op) = env.call(Method::DELETE, &path, None).await;
+    let (s, op) = env.delete(&path).await;
     assert_eq!(s, 200, "{op}");
     let op_name = op["name"].as_str().expect("op name");
     let number = project_number("demo-project");
@@ -778,27 +813,11 @@ async fn wire_format() {
         .expect("send");
     assert_eq!(resp.status(), 200);
     // Pretty by default, compact on request.
-    let text = env
-        .client
-        .get(env.url(&path))
-        .bearer_auth(&env.token)
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("t");
+    let (_, text) = env.text(Method::GET, &path, None).await;
     assert!(text.contains("\n  \"name\""));
-    let text = env
-        .client
-        .get(env.url(&format!("{path}?prettyPrint=false")))
-        .bearer_auth(&env.token)
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("t");
+    let (_, text) = env
+        .text(Method::GET, &format!("{path}?prettyPrint=false"), None)
+        .await;
     assert!(!text.contains('\n'));
     // Unknown routes and parameters.
     for p in [
@@ -1154,15 +1173,7 @@ async fn stats_reset_and_clock() {
     }
     env.get(&format!("{base}/1234567890123456789")).await;
     env.get("/ui/projects/demo-project/locations").await;
-    let text = env
-        .client
-        .get(env.url("/emulator/stats"))
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("t");
+    let (_, text) = env.text(Method::GET, "/emulator/stats", None).await;
     // Exactly this shape, keys in this order.
     assert!(
         text.starts_with(r#"{"requests":[{"method":"customJobs.get","status":404,"count":1},"#),
@@ -1179,53 +1190,19 @@ async fn stats_reset_and_clock() {
         ], "persistence": {"writes": 0, "failures": 0}})
     );
     // Clock.
-    let clock: Value = env
-        .client
-        .get(env.url("/emulator/clock"))
-        .send()
-        .await
-        .expect("c")
-        .json()
-        .await
-        .expect("j");
+    let (_, clock) = env.control(Method::GET, "clock").await;
     assert_eq!(clock["now"], "2025-06-01T12:00:00Z");
     env.advance(90).await;
-    let clock: Value = env
-        .client
-        .get(env.url("/emulator/clock"))
-        .send()
-        .await
-        .expect("c")
-        .json()
-        .await
-        .expect("j");
+    let (_, clock) = env.control(Method::GET, "clock").await;
     assert_eq!(clock["now"], "2025-06-01T12:01:30Z");
-    let r = env
-        .client
-        .post(env.url("/emulator/clock:advance?seconds=-3"))
-        .send()
-        .await
-        .expect("a");
-    assert_eq!(r.status(), 400);
+    let (s, _) = env.control(Method::POST, "clock:advance?seconds=-3").await;
+    assert_eq!(s, 400);
     // Reset empties jobs and stats.
-    let r = env
-        .client
-        .post(env.url("/emulator/reset"))
-        .send()
-        .await
-        .expect("r");
-    assert_eq!(r.status(), 200);
+    let (s, _) = env.control(Method::POST, "reset").await;
+    assert_eq!(s, 200);
     let (s, body) = env.get(base).await;
     assert_eq!((s.as_u16(), body), (200, json!({})));
-    let stats: Value = env
-        .client
-        .get(env.url("/emulator/stats"))
-        .send()
-        .await
-        .expect("s")
-        .json()
-        .await
-        .expect("j");
+    let (_, stats) = env.control(Method::GET, "stats").await;
     assert_eq!(
         stats["requests"],
         json!([{"method": "customJobs.list", "status": 200, "count": 1}])
@@ -1274,30 +1251,14 @@ async fn discovery_document() {
         ..base_config()
     })
     .await;
-    let r = with
-        .client
-        .get(with.url("/$discovery/rest?version=v1"))
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(r.status(), 200);
-    let doc: Value = r.json().await.expect("json");
+    let (s, doc) = with.get("/$discovery/rest?version=v1").await;
+    assert_eq!(s, 200);
     assert_eq!(doc["name"], "aiplatform");
-    let r = with
-        .client
-        .get(with.url("/$discovery/rest?version=v2"))
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(r.status(), 404);
+    let (s, _) = with.get("/$discovery/rest?version=v2").await;
+    assert_eq!(s, 404);
     let without = Env::start(base_config()).await;
-    let r = without
-        .client
-        .get(without.url("/$discovery/rest?version=v1"))
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(r.status(), 404);
+    let (s, _) = without.get("/$discovery/rest?version=v1").await;
+    assert_eq!(s, 404);
 }
 
 #[tokio::test]
