@@ -1,6 +1,12 @@
 //! Building API requests from a method and parameter values: path template
 //! expansion with percent-encoding, query parameters, the regional root.
+//!
+//! Path parameter values are checked before a request is built: an empty
+//! value, `.` or `..` (or such a segment inside a `{+name}` value) would be
+//! resolved away by any URL parser and send the request somewhere else (a
+//! get to the list URL, a delete to the parent), so they are refused.
 
+use crate::Error;
 use skyql_client::ApiRequest;
 use skyql_provider::{Method, ParamLocation, Service};
 use std::collections::BTreeMap;
@@ -62,6 +68,46 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// Refuses path parameter values that URL resolution would change: empty,
+/// `.`, `..`, and for `{+name}` (which keeps `/`) any such segment.
+pub fn check_path_values(method: &Method, values: &BTreeMap<String, String>) -> Result<(), Error> {
+    let template = method.template.as_str();
+    for (reserved, name) in placeholders(template) {
+        let Some(value) = values.get(name) else {
+            continue;
+        };
+        let bad = if reserved {
+            value.split('/').any(|s| matches!(s, "" | "." | ".."))
+        } else {
+            matches!(value.as_str(), "" | "." | "..")
+        };
+        if bad {
+            return Err(Error::BadParam(format!(
+                "{name} = '{}' cannot be a URL path parameter: an empty value, `.` or `..`{} \
+                 would make the request reach a different URL; give the resource's real {name}",
+                value.escape_debug(),
+                if reserved {
+                    " (or an empty, `.` or `..` part between `/`s)"
+                } else {
+                    ""
+                },
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The `{name}` / `{+name}` placeholders of a path template, in order.
+fn placeholders(template: &str) -> impl Iterator<Item = (bool, &str)> {
+    template.split('{').skip(1).filter_map(|rest| {
+        let inner = &rest[..rest.find('}')?];
+        Some(match inner.strip_prefix('+') {
+            Some(n) => (true, n),
+            None => (false, inner),
+        })
+    })
+}
+
 /// The location a request is about, for the regional root URL.
 pub fn location_of(values: &BTreeMap<String, String>) -> Option<&str> {
     ["locationsId", "location", "region"]
@@ -113,6 +159,56 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn method(path: &str) -> Method {
+        let doc = serde_json::json!({
+            "kind": "discovery#restDescription", "name": "x", "version": "v1",
+            "resources": {"things": {"methods": {"get": {"httpMethod": "GET", "path": path}}}}
+        });
+        let svc = Service::from_json(doc.to_string().as_bytes(), "x").expect("doc");
+        svc.resources[0].methods[0].clone()
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn dot_segments_and_empty_path_values_are_refused() {
+        let m = method("v1/projects/{projectsId}/things/{thingsId}");
+        for bad in ["", ".", ".."] {
+            let e = check_path_values(&m, &values(&[("projectsId", "p"), ("thingsId", bad)]))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "thingsId = '{bad}' cannot be a URL path parameter"
+                )),
+                "{e}"
+            );
+        }
+        // Dots inside a value are ordinary characters.
+        for good in ["...", ".x", "a..b", "%2e%2e"] {
+            check_path_values(&m, &values(&[("projectsId", "p"), ("thingsId", good)])).expect(good);
+        }
+        let m = method("v1/{+name}");
+        for bad in [
+            "projects/p/..",
+            "projects/./x",
+            "projects//x",
+            "/projects/p",
+            "..",
+        ] {
+            assert!(
+                check_path_values(&m, &values(&[("name", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+        check_path_values(&m, &values(&[("name", "projects/p/locations/l")])).expect("ok");
+    }
 
     #[test]
     fn expands_simple_and_reserved_placeholders() {

@@ -174,6 +174,9 @@ impl Stream {
         has_limit: bool,
         extra: Params,
     ) -> Result<Stream, Error> {
+        for combo in &combos {
+            request::check_path_values(m, combo)?;
+        }
         let r = ctx.resource();
         let mut stream = Stream {
             sources: VecDeque::new(),

@@ -328,6 +328,7 @@ fn record_mutation(ctx: &TableCtx, resp: Value) -> i64 {
 }
 
 fn check_required(r: &Resource, m: &Method, params: &Params) -> Result<(), Error> {
+    request::check_path_values(m, params)?;
     let missing: Vec<&str> = m
         .required_params()
         .into_iter()
