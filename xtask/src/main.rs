@@ -6,6 +6,7 @@ mod bench;
 mod bench_emulator;
 mod bench_select;
 mod discovery;
+mod srv_clients;
 mod test;
 
 use anyhow::{Result, bail};

@@ -19,6 +19,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 pub fn run_all(args: &[String]) -> Result<()> {
     let root = crate::root();
     let docs = crate::discovery::fetch(false)?;
+    crate::srv_clients::install(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(&cargo)
         .current_dir(&root)

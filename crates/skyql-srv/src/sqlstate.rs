@@ -22,7 +22,7 @@ fn engine_code(e: &Error) -> &'static str {
     match e {
         Error::Syntax { .. } => "42601",
         Error::Registry(_) | Error::Provider(_) => "42P01",
-        Error::Sqlite(msg) => sqlite_code(msg),
+        Error::Sqlite { message, .. } => sqlite_code(message),
         Error::NoVerb { .. } => "0A000",
         Error::Client(c) => client_code(c),
         Error::MissingParams(_) => "42P02",

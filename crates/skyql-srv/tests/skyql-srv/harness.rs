@@ -138,3 +138,20 @@ pub fn which(name: &str, paths: &[&str]) -> Option<PathBuf> {
         .map(|d| d.join(name))
         .find(|p| p.is_file())
 }
+
+/// The workspace's target folder (where xtask installs client libraries).
+pub fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+}
+
+/// Runs a program and returns its stdout, failing the test with its output.
+pub fn output_of(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().expect("start client");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
