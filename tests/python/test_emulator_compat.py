@@ -1,10 +1,13 @@
-"""Google's own Python client (google-api-python-client over REST, google-auth) against
-`skyql emulator`, unchanged: only the endpoint and the credentials file point at it.
+"""Google's own Python clients against `skyql emulator`, unchanged: only the endpoint and
+the credentials file point at it.
 
-Covers create, get, list with filter and paging, cancel, delete and operations.get, with
-three ways of authenticating: the token endpoint (service-account key whose token_uri is
-the emulator), self-signed JWTs (AIP-4111), an authorized_user refresh token, and the
-metadata server.
+google-api-python-client (over REST) with google-auth covers create, get, list with
+filter and paging, cancel, delete and operations.get, with the ways of authenticating:
+the token endpoint (service-account key whose token_uri is the emulator), self-signed
+JWTs (AIP-4111), an authorized_user refresh token, and the metadata server. The Vertex AI
+SDK (google-cloud-aiplatform with `api_transport="rest"`) covers its own cancel path and
+its operation handling: a delete's long-running operation waited on with `result()`,
+and the operations mixins (wait, list, get, cancel, delete).
 """
 
 import json
@@ -161,7 +164,7 @@ def test_validation_errors_are_google_shaped(emulator):
     error = json.loads(err.value.content)["error"]
     assert error["status"] == "INVALID_ARGUMENT"
     assert error["details"][0]["@type"] == "type.googleapis.com/google.rpc.BadRequest"
-    assert error["details"][0]["fieldViolations"][0]["field"] == "custom_job.job_spec.worker_pool_specs"
+    assert error["details"][0]["fieldViolations"][0]["field"] == "job_spec.worker_pool_specs"
 
 
 def test_self_signed_jwt_with_scope(emulator):
@@ -244,3 +247,79 @@ def test_discovery_served_by_the_emulator(emulator):
     assert any(l["locationId"] == LOCATION for l in locations["locations"])
     loc = service.projects().locations().get(name=PARENT).execute()
     assert loc["locationId"] == LOCATION
+
+
+def test_vertex_sdk_cancel_and_operation_wait_over_rest(emulator):
+    from google.api_core import exceptions
+    from google.cloud import aiplatform, aiplatform_v1
+    from google.longrunning import operations_pb2
+    from google.protobuf import duration_pb2
+
+    creds = service_account.Credentials.from_service_account_file(str(emulator.key_file), scopes=SCOPES)
+    aiplatform.init(
+        project=PROJECT,
+        location=LOCATION,
+        credentials=creds,
+        api_endpoint=emulator.base_url,
+        api_transport="rest",
+    )
+    state = aiplatform_v1.JobState
+    pool = {
+        "machine_spec": {"machine_type": "n1-standard-4"},
+        "replica_count": 1,
+        "container_spec": {"image_uri": "gcr.io/demo-project/trainer:1"},
+    }
+
+    def submitted(name):
+        job = aiplatform.CustomJob(
+            display_name=name, worker_pool_specs=[pool], staging_bucket="gs://demo-project-staging"
+        )
+        job.submit()
+        assert job.state == state.JOB_STATE_PENDING
+        return job
+
+    # The SDK's own cancel.
+    cancels = count(emulator, "customJobs.cancel")
+    job = submitted("sdk-cancel")
+    job.cancel()
+    assert count(emulator, "customJobs.cancel") == cancels + 1
+    assert aiplatform.CustomJob.get(job.resource_name).state == state.JOB_STATE_CANCELLING
+    advance(emulator, 3)
+    assert aiplatform.CustomJob.get(job.resource_name).state == state.JOB_STATE_CANCELLED
+
+    # A delete's long-running operation, unfinished until its second poll, waited on by the
+    # client's own operation handling.
+    client = aiplatform_v1.JobServiceClient(
+        credentials=creds, transport="rest", client_options={"api_endpoint": emulator.base_url}
+    )
+    polls = count(emulator, "operations.get")
+    lro = client.delete_custom_job(name=job.resource_name)
+    assert not lro.operation.done
+    lro.result(timeout=60)
+    assert count(emulator, "operations.get") >= polls + 2
+    op_name = lro.operation.name
+    with pytest.raises(exceptions.NotFound):
+        client.get_custom_job(name=job.resource_name)
+
+    # The operations mixins over REST: wait, list with a filter, get, cancel, delete.
+    waited = client.wait_operation(
+        operations_pb2.WaitOperationRequest(name=op_name, timeout=duration_pb2.Duration(seconds=5))
+    )
+    assert waited.done
+    assert count(emulator, "operations.wait") == 1
+    listed = client.list_operations(operations_pb2.ListOperationsRequest(name=PARENT, filter="done=true"))
+    assert op_name in [o.name for o in listed.operations]
+
+    other = submitted("sdk-cancel-operation")
+    other.cancel()
+    advance(emulator, 3)
+    pending = client.delete_custom_job(name=other.resource_name).operation
+    assert not pending.done
+    client.cancel_operation(operations_pb2.CancelOperationRequest(name=pending.name))
+    got = client.get_operation(operations_pb2.GetOperationRequest(name=pending.name))
+    assert got.done and got.error.code == 1
+    client.delete_operation(operations_pb2.DeleteOperationRequest(name=pending.name))
+    with pytest.raises(exceptions.NotFound):
+        client.get_operation(operations_pb2.GetOperationRequest(name=pending.name))
+    assert count(emulator, "operations.cancel") == 1
+    assert count(emulator, "operations.delete") == 1
