@@ -7,6 +7,9 @@ use skyql_registry::Registry;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+#[path = "engine/naming.rs"]
+mod naming;
+
 const FIXTURE: &[u8] = include_bytes!("fixtures/widgets.v1.json");
 
 /// The pinned Discovery documents (`cargo xtask fetch-discovery`; `cargo
