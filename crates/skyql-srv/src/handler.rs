@@ -23,7 +23,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::Sync as PgSync;
+use pgwire::messages::extendedquery::{Describe, Sync as PgSync};
 use pgwire::messages::response::ReadyForQuery;
 use skyql_engine::Table;
 use std::collections::HashMap;
@@ -52,6 +52,10 @@ pub struct ConnHandler {
     cursors: Mutex<HashMap<String, ResultSet>>,
     /// Results of portals run at Describe time, for their Execute.
     described: Mutex<HashMap<String, Outcome>>,
+    /// Cursors declared or closed by the last statement, whose protocol
+    /// portals (psycopg describes a cursor as a portal) are still to be
+    /// made or dropped.
+    cursor_changes: Mutex<Vec<(String, bool)>>,
     parser: Arc<Parser>,
 }
 
@@ -65,6 +69,7 @@ impl ConnHandler {
             settings: Arc::new(Mutex::new(HashMap::new())),
             cursors: Mutex::new(HashMap::new()),
             described: Mutex::new(HashMap::new()),
+            cursor_changes: Mutex::new(Vec::new()),
             parser: Arc::new(Parser),
         }
     }
@@ -157,7 +162,10 @@ impl ConnHandler {
                         }
                     };
                     if let Ok(mut c) = self.cursors.lock() {
-                        c.insert(name, rows);
+                        c.insert(name.clone(), rows);
+                    }
+                    if let Ok(mut c) = self.cursor_changes.lock() {
+                        c.push((name, true));
                     }
                     Ok(Outcome::Tag(Tag::new("DECLARE CURSOR")))
                 }
@@ -181,8 +189,8 @@ impl ConnHandler {
                         .cursors
                         .lock()
                         .map_err(|_| internal("cursors poisoned"))?;
-                    match name {
-                        None => cursors.clear(),
+                    let closed: Vec<String> = match name {
+                        None => cursors.drain().map(|(k, _)| k).collect(),
                         Some(n) => {
                             if cursors.remove(&n).is_none() {
                                 return Err(user_error(
@@ -190,7 +198,11 @@ impl ConnHandler {
                                     format!("cursor \"{n}\" does not exist"),
                                 ));
                             }
+                            vec![n]
                         }
+                    };
+                    if let Ok(mut c) = self.cursor_changes.lock() {
+                        c.extend(closed.into_iter().map(|n| (n, false)));
                     }
                     Ok(Outcome::Tag(Tag::new("CLOSE CURSOR")))
                 }
@@ -265,6 +277,33 @@ impl ConnHandler {
             ));
         }
         r
+    }
+}
+
+/// Makes (or drops) the protocol portal of each cursor the last statement
+/// declared (or closed), so that a Describe of the cursor's name works.
+fn sync_cursor_portals<C>(handler: &ConnHandler, client: &C)
+where
+    C: ClientPortalStore,
+    C::PortalStore: PortalStore<Statement = String>,
+{
+    let changes = match handler.cursor_changes.lock() {
+        Ok(mut c) => std::mem::take(&mut *c),
+        Err(_) => return,
+    };
+    for (name, declared) in changes {
+        if declared {
+            let stmt = Arc::new(StoredStatement::new(
+                name.clone(),
+                String::new(),
+                Vec::new(),
+            ));
+            client
+                .portal_store()
+                .put_portal(Arc::new(Portal::new_cursor(name, stmt)));
+        } else {
+            client.portal_store().rm_portal(&name);
+        }
     }
 }
 
@@ -399,7 +438,10 @@ impl SimpleQueryHandler for ConnHandler {
         };
         let mut out = Vec::with_capacity(statements.len());
         for stmt in statements {
-            match self.run_logged(pid, &stmt.text, &[]).await {
+            // (A cursor declared here gets its protocol portal at the next
+            // extended-protocol message: this store holds other statements.)
+            let outcome = self.run_logged(pid, &stmt.text, &[]).await;
+            match outcome {
                 Ok(o) => out.push(response(o, &Format::UnifiedText)?),
                 Err(e) => {
                     // PostgreSQL runs nothing after the failing statement.
@@ -515,11 +557,19 @@ impl ExtendedQueryHandler for ConnHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(fields) = self.cursors.lock().ok().and_then(|c| {
+            c.get(&portal.name)
+                .map(|rs| rs.fields(&portal.result_column_format))
+        }) {
+            return Ok(DescribePortalResponse::new(fields));
+        }
         let pid = client.pid_and_secret_key().0;
         let params = params_of(portal)?;
         let outcome = self
             .run_logged(pid, &portal.statement.statement, &params)
-            .await?;
+            .await;
+        sync_cursor_portals(self, client);
+        let outcome = outcome?;
         let fields = fields_of(&outcome, &portal.result_column_format);
         if let Ok(mut d) = self.described.lock() {
             d.insert(portal.name.clone(), outcome);
@@ -549,11 +599,25 @@ impl ExtendedQueryHandler for ConnHandler {
             None => {
                 let pid = client.pid_and_secret_key().0;
                 let params = params_of(portal)?;
-                self.run_logged(pid, &portal.statement.statement, &params)
-                    .await?
+                let outcome = self
+                    .run_logged(pid, &portal.statement.statement, &params)
+                    .await;
+                sync_cursor_portals(self, client);
+                outcome?
             }
         };
         response(outcome, &portal.result_column_format)
+    }
+
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        sync_cursor_portals(self, client);
+        self._on_describe(client, message).await
     }
 
     async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>

@@ -1,0 +1,114 @@
+"""psycopg 3 against `skyql srv --emulator`: the simple and the extended
+protocol, parameters, server-side cursors, and typed values (a JSON column
+arrives as a dict, a boolean as bool, a timestamp as a datetime)."""
+
+import datetime
+import os
+import pathlib
+import subprocess
+
+import psycopg
+import psycopg.errors
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+JOBS = (
+    "SELECT name, displayName, state, labels, createTime FROM google.aiplatform.custom_jobs"
+    " WHERE projectsId = %s AND locationsId = %s ORDER BY name"
+)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    binary = pathlib.Path(os.environ.get("SKYQL_BIN", ROOT / "target" / "debug" / "skyql"))
+    if not binary.exists():
+        pytest.fail(f"skyql binary not found at {binary}: build it (cargo build -p skyql-cli) or set SKYQL_BIN")
+    home = tmp_path_factory.mktemp("srv-home")
+    proc = subprocess.Popen(
+        [str(binary), "srv", "--emulator", "--addr", "127.0.0.1:0", "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    if not line:
+        proc.kill()
+        pytest.fail(f"skyql srv did not start: {proc.stderr.read()}")
+    host, port = line.rsplit(":", 1)
+    yield f"host={host} port={port} user=tester dbname=skyql"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_extended_protocol_with_parameters_and_typed_values(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        rows = conn.execute(JOBS, ("demo-project", "us-central1")).fetchall()
+        assert rows, "no jobs"
+        name, display, state, labels, created = rows[0]
+        assert isinstance(labels, dict) and "team" in labels
+        assert isinstance(created, datetime.datetime) and created.tzinfo is not None
+        assert state.startswith("JOB_STATE_")
+        count = conn.execute(
+            "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = %s AND locationsId = %s",
+            ("demo-project", "us-central1"),
+        ).fetchone()[0]
+        assert count == len(rows)
+
+
+def test_binary_results(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        cur = conn.cursor(binary=True)
+        cur.execute(JOBS, ("demo-project", "europe-west4"))
+        rows = cur.fetchall()
+        assert rows and isinstance(rows[0][3], dict)
+        assert isinstance(rows[0][4], datetime.datetime)
+
+
+def test_simple_protocol_several_statements(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        cur = psycopg.ClientCursor(conn)
+        cur.execute(
+            "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = %s AND locationsId = %s;"
+            " SHOW SERVICES IN google LIKE 'aiplatform'",
+            ("demo-project", "us-central1"),
+        )
+        assert cur.fetchone()[0] > 0
+        assert cur.nextset()
+        assert cur.fetchone()[0] == "aiplatform:v1"
+
+
+def test_boolean_arrives_as_bool(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        job = conn.execute(
+            "SELECT customJobsId FROM google.aiplatform.custom_jobs WHERE projectsId = %s"
+            " AND locationsId = %s AND state = 'JOB_STATE_SUCCEEDED' LIMIT 1",
+            ("demo-project", "us-central1"),
+        ).fetchone()[0]
+        op = conn.execute(
+            psycopg.sql.SQL(
+                "EXEC google.aiplatform.custom_jobs.delete @projectsId='demo-project',"
+                " @locationsId='us-central1', @customJobsId={}"
+            ).format(psycopg.sql.Literal(job))
+        )
+        cols = [c.name for c in op.description]
+        row = dict(zip(cols, op.fetchone()))
+        assert row["done"] is True
+        assert isinstance(row["metadata"], dict)
+
+
+def test_server_side_cursor_in_a_transaction(srv):
+    with psycopg.connect(srv) as conn:
+        with conn.cursor(name="jobs") as cur:
+            cur.itersize = 3
+            cur.execute(JOBS, ("demo-project", "us-central1"))
+            names = [r[0] for r in cur]
+        assert len(names) > 3
+        conn.commit()
+
+
+def test_errors_keep_sqlstate_and_message(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.UndefinedTable) as e:
+            conn.execute("SELECT name FROM google.aiplatform.custom_jobz WHERE projectsId = %s", ("p",))
+        assert "custom_jobs" in str(e.value)
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
