@@ -6,6 +6,8 @@
 
 #[path = "skyql-srv/clients.rs"]
 mod clients;
+#[path = "skyql-srv/fdw.rs"]
+mod fdw;
 #[path = "skyql-srv/harness.rs"]
 mod harness;
 #[path = "skyql-srv/psql.rs"]
