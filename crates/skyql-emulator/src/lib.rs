@@ -4,11 +4,12 @@
 //!
 //! # Surface
 //! Under `/v1` (and `/ui` for locations and operations, as Google's REST transports use):
-//! `projects.locations` list/get; `customJobs` create, get, list, cancel, delete;
-//! location-scoped `operations` get and list. Test support lives under `/emulator/`
-//! (`GET stats`, `GET clock`, `POST clock:advance?seconds=N`, `POST reset`); the token
-//! endpoint is `POST /token`; the metadata server's routes are under `/computeMetadata/v1/`;
-//! `GET /$discovery/rest?version=v1` serves the Discovery document the emulator was given.
+//! `projects.locations` list/get; `customJobs` create, get, list, cancel, delete; the
+//! operations of a location and of a custom job: get, list, cancel, delete, wait. Test
+//! support lives under `/emulator/` ([`control`]: stats, clock, reset, faults, latency);
+//! the token endpoint is `POST /token`; the metadata server's routes are under
+//! `/computeMetadata/v1/` ([`auth::Auth`]); `GET /$discovery/rest?version=v1` serves the
+//! Discovery document the emulator was given.
 //!
 //! # Rules worth knowing
 //! - Names use the project number, a stable 12-digit number derived from the project id
@@ -19,19 +20,26 @@
 //!   at once, `CANCELLED` 2 s later with `error.code = 1`. Cancelling a finished job and
 //!   deleting an unfinished one are 400 `FAILED_PRECONDITION`.
 //! - Delete returns a location-scoped operation; with [`Config::operation_polls`] = N > 0
-//!   the operation starts unfinished and reports `done` on its N-th `operations.get`. The
+//!   the operation starts unfinished and reports `done` on its N-th `get` or `wait`. The
 //!   job is removed at once.
 //! - `list`: newest first; `pageSize` defaults to 100 and is capped at 100; page tokens
 //!   are HMAC-sealed and bound to the parent and filter; the filter is the AIP-160 subset
-//!   of [`filter`]; `readMask` restricts fields; no jobs gives `{}`.
-//! - Wire: `google.rpc.Status` errors, camelCase out, snake_case in, int64 as strings,
-//!   RFC 3339 UTC times, enums as names (as numbers under `$alt=json;enum-encoding=int`).
-//!   Output is pretty-printed, as Google's is, unless `prettyPrint=false`.
+//!   of [`filter`]; `readMask` restricts fields; no jobs gives `{}`. `fields` (AIP-157)
+//!   selects parts of any response, or is 400.
+//! - Wire: proto3 JSON ([`wire`], [`schema::message_json`]): fields in field-number
+//!   order, defaults left out, Durations with 0/3/6/9 fractional digits; `google.rpc.Status`
+//!   errors ([`status`]); camelCase out, snake_case in; int64 as strings; RFC 3339 UTC
+//!   times; enums as names (as numbers under `$alt=json;enum-encoding=int`). Output is
+//!   pretty-printed, as Google's is, unless `prettyPrint=false`.
 //! - Auth (see [`auth`]): a bearer token on every API request (401 otherwise), 403 for
-//!   projects outside [`Config::projects`]. Bodies over [`Config::body_limit`] get 413.
+//!   projects outside [`Config::projects`]. Bodies over [`Config::body_limit`] get 400
+//!   ("Request payload size exceeds the limit").
 //! - Faults: [`Config::latency`] delays every response except `/emulator/`;
 //!   [`Config::fault_rate`] answers that fraction of API requests with 429 (with
-//!   `Retry-After: 1`) or 503, reproducibly from [`Config::fault_seed`].
+//!   `Retry-After: 1`) or 503, reproducibly from [`Config::fault_seed`]; both can be
+//!   changed while running.
+//! - It never prints: state-file failures are counted in [`Emulator::persistence`] and
+//!   `GET /emulator/stats`. Every numeric option is bounded ([`Config::validate`]).
 //!
 //! # Use
 //! ```no_run

@@ -195,6 +195,16 @@ impl Env {
         (resp.status(), resp.text().await.expect("text"))
     }
 
+    /// An authenticated GET with extra headers, answered as the raw response (for checks
+    /// of headers, or requests with a `Host` of Google's).
+    async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path)).bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("send")
+    }
+
     /// A test-support route (`/emulator/{name}`), unauthenticated.
     async fn control(&self, method: Method, name: &str) -> (StatusCode, Value) {
         self.call_with(method, &format!("/emulator/{name}"), None, None)
@@ -804,13 +814,8 @@ async fn wire_format() {
     );
     // GET and DELETE with a JSON content type and no body.
     let resp = env
-        .client
-        .get(env.url(&path))
-        .bearer_auth(&env.token)
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .expect("send");
+        .get_with(&path, &[("content-type", "application/json")])
+        .await;
     assert_eq!(resp.status(), 200);
     // Pretty by default, compact on request.
     let (_, text) = env.text(Method::GET, &path, None).await;
@@ -1121,16 +1126,9 @@ async fn auth_flows() {
 async fn regional_routing() {
     let env = Env::start(base_config()).await;
     let path = "/v1/projects/demo-project/locations/us-central1/customJobs";
-    let send = |host: &'static str| {
-        env.client
-            .get(env.url(path))
-            .bearer_auth(&env.token)
-            .header("host", host)
-            .send()
-    };
-    let r = send("europe-west4-aiplatform.googleapis.com")
-        .await
-        .expect("send");
+    let r = env
+        .get_with(path, &[("host", "europe-west4-aiplatform.googleapis.com")])
+        .await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.expect("json");
     assert_google_error(&body, 400, "INVALID_ARGUMENT");
@@ -1145,9 +1143,9 @@ async fn regional_routing() {
         body["error"]["details"][0]["fieldViolations"][0]["field"],
         "parent"
     );
-    let r = send("us-central1-aiplatform.googleapis.com")
-        .await
-        .expect("send");
+    let r = env
+        .get_with(path, &[("host", "us-central1-aiplatform.googleapis.com")])
+        .await;
     assert_eq!(r.status(), 200);
     // The emulator's own address accepts any location.
     for loc in ["europe-west4", "asia-east1", "us-central1"] {
@@ -1273,12 +1271,11 @@ async fn faults_and_latency() {
         let mut out = Vec::new();
         for _ in 0..40 {
             let r = env
-                .client
-                .get(env.url("/v1/projects/demo-project/locations/us-central1/customJobs"))
-                .bearer_auth(&env.token)
-                .send()
-                .await
-                .expect("send");
+                .get_with(
+                    "/v1/projects/demo-project/locations/us-central1/customJobs",
+                    &[],
+                )
+                .await;
             let status = r.status().as_u16();
             if status == 429 {
                 assert_eq!(r.headers()["retry-after"], "1");

@@ -98,14 +98,7 @@ async fn locations_and_regional_hosts() {
         ("us-central1-aiplatform.googleapis.com", 400),
         ("aiplatform.googleapis.com", 200),
     ] {
-        let r = env
-            .client
-            .get(env.url(path))
-            .bearer_auth(&env.token)
-            .header("host", host)
-            .send()
-            .await
-            .expect("send");
+        let r = env.get_with(path, &[("host", host)]).await;
         assert_eq!(r.status().as_u16(), want, "{host}");
     }
 }
