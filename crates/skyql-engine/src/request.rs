@@ -115,13 +115,21 @@ pub fn location_of(values: &BTreeMap<String, String>) -> Option<&str> {
         .find_map(|k| values.get(*k).map(String::as_str))
 }
 
-/// A request for `method` with these parameter values (and body).
+/// A request for `method` with these parameter values (and body). A method
+/// that takes a request body gets an empty one when none is given (a read
+/// sent as POST, such as `getIamPolicy`).
 pub fn build(
     svc: &Service,
     method: &Method,
     values: &BTreeMap<String, String>,
     body: Option<serde_json::Value>,
 ) -> ApiRequest {
+    let body = body.or_else(|| {
+        method
+            .request
+            .is_some()
+            .then(|| serde_json::Value::Object(serde_json::Map::new()))
+    });
     let template = method.template.as_str();
     let path = expand(template, values);
     let path = format!("{}{}", svc.service_path, path);
