@@ -227,7 +227,7 @@ impl Registry {
             catalog().iter().map(|c| c.name.as_str()).collect();
         names.extend(pulled.iter().map(String::as_str));
         names.insert(EMBEDDED_NAME);
-        names
+        let mut out: Vec<ServiceInfo> = names
             .into_iter()
             .filter_map(|n| {
                 let installed = pulled.contains(n) || n == EMBEDDED_NAME;
@@ -236,7 +236,24 @@ impl Registry {
                     .flatten()
                     .or_else(|| catalog_info(n))
             })
-            .collect()
+            .collect();
+        // Versions served under names of their own (`iamv2`), where pulled.
+        for (alias, target, version) in SERVICE_ALIASES {
+            if !pulled.contains(*target) {
+                continue;
+            }
+            if let Some(mut info) = self
+                .pulled_versions(target)
+                .into_iter()
+                .find(|i| i.version == *version)
+            {
+                info.name = (*alias).to_string();
+                info.preferred = true;
+                out.push(info);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
     }
 
     fn all_service_names(&self) -> Vec<String> {

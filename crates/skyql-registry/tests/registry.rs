@@ -147,7 +147,22 @@ fn pulling_a_folder_stores_every_document_and_prefers_the_pull() {
         services.iter().all(|s| s.source == Source::Pulled),
         "every service is installed"
     );
-    assert_eq!(services.len(), 338);
+    assert_eq!(
+        services.len(),
+        340,
+        "338 services, and iam v2 and v2beta as iamv2 and iamv2beta"
+    );
+    // The version StackQL uses: the stale directory prefers v2, v3 is GA and newer.
+    assert_eq!(
+        reg.service("cloudresourcemanager").expect("crm").version,
+        "v3"
+    );
+    assert!(reg.resolve("google.cloudresourcemanager.projects").is_ok());
+    assert_eq!(reg.service("iam").expect("iam").version, "v1");
+    let iamv2 = reg.service("iamv2").expect("iamv2");
+    assert_eq!(iamv2.version, "v2");
+    let policies = iamv2.resource("policies").expect("policies");
+    assert_eq!(policies.id, "google.iamv2.policies");
 }
 
 #[test]
