@@ -1,0 +1,177 @@
+//! cloudkms: AIP names, ids from `keyRingId`, children under parents, integer enums.
+
+use serde_json::json;
+use skyql_discovery_emulator::Config;
+
+use super::common::start;
+
+const L: &str = "/v1/projects/demo/locations/us-east1";
+
+#[tokio::test]
+async fn key_rings_and_crypto_keys() {
+    let Some(emu) = start(&["cloudkms"], Config::default()).await else {
+        return;
+    };
+    let ring = emu
+        .ok(
+            "POST",
+            &format!("{L}/keyRings?keyRingId=ring"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        ring["name"],
+        "projects/demo/locations/us-east1/keyRings/ring"
+    );
+    assert!(ring["createTime"].is_string());
+    let (status, err) = emu
+        .call(
+            "POST",
+            &format!("{L}/keyRings?keyRingId=ring"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(err["error"]["status"], "ALREADY_EXISTS");
+    let (status, err) = emu
+        .call(
+            "POST",
+            &format!("{L}/keyRings/nope/cryptoKeys?cryptoKeyId=k"),
+            Some(json!({"purpose": "ENCRYPT_DECRYPT"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{err}");
+    assert_eq!(err["error"]["status"], "NOT_FOUND");
+    let key = emu
+        .ok(
+            "POST",
+            &format!("{L}/keyRings/ring/cryptoKeys?cryptoKeyId=k1"),
+            Some(json!({"purpose": "ENCRYPT_DECRYPT", "labels": {"env": "dev"}})),
+        )
+        .await;
+    assert_eq!(
+        key["name"],
+        "projects/demo/locations/us-east1/keyRings/ring/cryptoKeys/k1"
+    );
+    // Integer enums use the proto's numbers, both ways.
+    let k2 = emu
+        .ok(
+            "POST",
+            &format!(
+                "{L}/keyRings/ring/cryptoKeys?cryptoKeyId=k2&%24alt=json%3Benum-encoding%3Dint"
+            ),
+            Some(json!({"purpose": 5})),
+        )
+        .await;
+    assert_eq!(k2["purpose"], 5);
+    let k2 = emu
+        .ok("GET", &format!("{L}/keyRings/ring/cryptoKeys/k2"), None)
+        .await;
+    assert_eq!(k2["purpose"], "ASYMMETRIC_SIGN");
+    let (status, err) = emu
+        .call(
+            "POST",
+            &format!("{L}/keyRings/ring/cryptoKeys?cryptoKeyId=k3"),
+            Some(json!({"purpose": "NOT_A_PURPOSE"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+
+    let list = emu
+        .ok(
+            "GET",
+            &format!("{L}/keyRings/ring/cryptoKeys?pageSize=1"),
+            None,
+        )
+        .await;
+    assert_eq!(list["cryptoKeys"].as_array().unwrap().len(), 1);
+    assert_eq!(list["totalSize"], 2);
+    let token = list["nextPageToken"].as_str().unwrap();
+    let list2 = emu
+        .ok(
+            "GET",
+            &format!("{L}/keyRings/ring/cryptoKeys?pageSize=1&pageToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(list2["cryptoKeys"][0]["name"], k2["name"]);
+    assert!(list2.get("nextPageToken").is_none());
+    let (status, _) = emu
+        .call(
+            "GET",
+            &format!("{L}/keyRings/ring/cryptoKeys?pageSize=1&pageToken={token}&filter=x%3Dy"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "a token is bound to its filter");
+
+    let rings = emu
+        .ok("GET", &format!("{L}/keyRings?filter=name%3Aring"), None)
+        .await;
+    assert_eq!(rings["keyRings"].as_array().unwrap().len(), 1);
+
+    let patched = emu
+        .ok(
+            "PATCH",
+            &format!("{L}/keyRings/ring/cryptoKeys/k1?updateMask=labels"),
+            Some(json!({"labels": {"env": "prod"}, "purpose": "MAC"})),
+        )
+        .await;
+    assert_eq!(patched["labels"]["env"], "prod");
+    assert_eq!(patched["purpose"], "ENCRYPT_DECRYPT", "outside the mask");
+
+    let (status, err) = emu
+        .call(
+            "POST",
+            &format!("{L}/keyRings/ring/cryptoKeys/k1:encrypt"),
+            Some(json!({"plaintext": "aGk="})),
+        )
+        .await;
+    assert_eq!(status, 501);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cloudkms.projects.locations.keyRings.cryptoKeys.encrypt")
+    );
+}
+
+#[tokio::test]
+async fn iam_on_key_rings() {
+    let Some(emu) = start(&["cloudkms"], Config::default()).await else {
+        return;
+    };
+    emu.ok(
+        "POST",
+        &format!("{L}/keyRings?keyRingId=r"),
+        Some(json!({})),
+    )
+    .await;
+    let p = emu
+        .ok("GET", &format!("{L}/keyRings/r:getIamPolicy"), None)
+        .await;
+    let set = emu
+        .ok("POST", &format!("{L}/keyRings/r:setIamPolicy"), Some(json!({"policy": {"etag": p["etag"], "bindings": [{"role": "roles/cloudkms.viewer", "members": ["user:a@example.com"]}]}})))
+        .await;
+    let (status, err) = emu
+        .call(
+            "POST",
+            &format!("{L}/keyRings/r:setIamPolicy"),
+            Some(json!({"policy": {"etag": p["etag"]}})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(err["error"]["status"], "ABORTED");
+    let got = emu
+        .ok("GET", &format!("{L}/keyRings/r:getIamPolicy"), None)
+        .await;
+    assert_eq!(got, set);
+    let t = emu
+        .ok(
+            "POST",
+            &format!("{L}/keyRings/r:testIamPermissions"),
+            Some(json!({"permissions": ["cloudkms.keyRings.get"]})),
+        )
+        .await;
+    assert_eq!(t["permissions"][0], "cloudkms.keyRings.get");
+}
