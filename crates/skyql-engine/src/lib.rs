@@ -73,6 +73,16 @@ pub struct Remote {
     pub await_timeout: Duration,
 }
 
+/// Stops an engine's running statement from another thread: SQLite gives
+/// up at its next step, so a scan asks for no further pages or requests.
+pub struct Interrupt(rusqlite::InterruptHandle);
+
+impl Interrupt {
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
+}
+
 /// Executes statements against a registry (and, with a [`Remote`], the cloud).
 pub struct Engine {
     registry: Arc<Registry>,
@@ -115,6 +125,12 @@ impl Engine {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// A handle that stops this engine's running statement from another
+    /// thread (a server's cancel request).
+    pub fn interrupt_handle(&mut self) -> Result<Interrupt, Error> {
+        Ok(Interrupt(self.conn()?.get_interrupt_handle()))
     }
 
     /// Runs every statement of a script, in order, returning one table each.

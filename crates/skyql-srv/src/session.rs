@@ -2,10 +2,11 @@
 //! HTTP work through the runtime handle, which must never happen on a
 //! runtime worker, and a slow statement of one connection must not stall
 //! the others. Statements reach the thread through a channel; answers come
-//! back through a oneshot.
+//! back through a oneshot. A statement whose waiter goes away (the client
+//! cancelled, or left) is interrupted, so it makes no further requests.
 
 use crate::Shared;
-use skyql_engine::{Engine, Remote, Table};
+use skyql_engine::{Engine, Interrupt, Remote, Table};
 use std::sync::Arc;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
@@ -16,11 +17,13 @@ type Reply = oneshot::Sender<Result<Table, skyql_engine::Error>>;
 /// thread once its current statement is done.
 pub struct EngineSession {
     tx: mpsc::Sender<(String, Reply)>,
+    interrupt: Option<Interrupt>,
 }
 
 impl EngineSession {
     pub fn start(shared: &Arc<Shared>, name: String) -> std::io::Result<EngineSession> {
         let (tx, rx) = mpsc::channel::<(String, Reply)>();
+        let (itx, irx) = mpsc::channel::<Option<Interrupt>>();
         let registry = shared.registry.clone();
         let remote = Remote {
             client: shared.client.clone(),
@@ -29,22 +32,47 @@ impl EngineSession {
         };
         std::thread::Builder::new().name(name).spawn(move || {
             let mut engine = Engine::with_remote(registry, remote);
+            let _ = itx.send(engine.interrupt_handle().ok());
             while let Ok((sql, reply)) = rx.recv() {
                 let _ = reply.send(run_one(&mut engine, &sql));
             }
         })?;
-        Ok(EngineSession { tx })
+        let interrupt = irx.recv().ok().flatten();
+        Ok(EngineSession { tx, interrupt })
     }
 
-    /// Runs one statement on the engine thread.
+    /// Runs one statement on the engine thread; dropping the future before
+    /// it resolves interrupts the statement.
     pub async fn run(&self, sql: String) -> Result<Table, skyql_engine::Error> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send((sql, tx)).map_err(|_| {
-            skyql_engine::Error::Internal("the session's engine thread ended".into())
-        })?;
-        rx.await.map_err(|_| {
-            skyql_engine::Error::Internal("the session's engine thread ended".into())
-        })?
+        self.tx.send((sql, tx)).map_err(|_| ended())?;
+        let mut guard = InterruptOnDrop {
+            interrupt: self.interrupt.as_ref(),
+            armed: true,
+        };
+        let answer = rx.await.map_err(|_| ended());
+        guard.armed = false;
+        answer?
+    }
+}
+
+fn ended() -> skyql_engine::Error {
+    skyql_engine::Error::Internal("the session's engine thread ended".into())
+}
+
+/// Interrupts the running statement unless disarmed (it finished).
+struct InterruptOnDrop<'a> {
+    interrupt: Option<&'a Interrupt>,
+    armed: bool,
+}
+
+impl Drop for InterruptOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed
+            && let Some(i) = self.interrupt
+        {
+            i.interrupt();
+        }
     }
 }
 

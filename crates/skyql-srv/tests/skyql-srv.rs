@@ -4,6 +4,8 @@
 //! installed fails the test under CI=true and skips it, with the reason,
 //! otherwise (`cargo xtask test` installs them all).
 
+#[path = "skyql-srv/cancel.rs"]
+mod cancel;
 #[path = "skyql-srv/clients.rs"]
 mod clients;
 #[path = "skyql-srv/fdw.rs"]

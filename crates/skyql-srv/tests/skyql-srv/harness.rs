@@ -14,6 +14,8 @@ pub struct Srv {
     pub logs: Arc<Mutex<Vec<String>>>,
     pub registry: Arc<skyql_registry::Registry>,
     pub client: Client,
+    /// The emulator's `http://127.0.0.1:PORT`.
+    pub base_url: String,
     _home: tempfile::TempDir,
     _emulator: skyql_emulator::Running,
 }
@@ -75,6 +77,7 @@ pub fn start_with(opts: Options) -> Srv {
         logs,
         registry,
         client,
+        base_url: emulator.base_url.clone(),
         _home: home,
         _emulator: emulator,
     }
