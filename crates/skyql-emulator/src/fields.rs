@@ -5,7 +5,9 @@
 //! (`jobSpec/workerPoolSpecs`); `a(b,c)` selects `b` and `c` inside `a`; a list applies the
 //! selection to each element (`customJobs(name,state),nextPageToken`). Each name is checked
 //! against the shape of the method's response (camelCase or snake_case accepted); an
-//! unknown name or a malformed selector is 400.
+//! unknown name or a malformed selector is 400 as One Platform answers it ("Request
+//! contains an invalid argument." with a `BadRequest` violation on the selector, "Error
+//! expanding 'fields' parameter. Cannot find matching fields for path '...'.").
 
 use crate::schema::{self, Field, Ty};
 use crate::wire::Json;
@@ -55,7 +57,8 @@ impl Selection {
         }
     }
 
-    /// Checks every name against `shape` and spells it as the response does.
+    /// Checks every name against `shape` and spells it as the response does; the error is
+    /// the dotted path of the first name that is not there.
     pub fn resolve(self, shape: &Shape) -> Result<Selection, String> {
         let mut out = Selection::default();
         for (name, inner) in self.0 {
@@ -77,10 +80,10 @@ impl Selection {
                 inner
             } else {
                 match below {
-                    Shape::Obj(&[]) => return Err(format!("{canonical}/{}", inner.0[0].0)),
+                    Shape::Obj(&[]) => return Err(format!("{canonical}.{}", inner.0[0].0)),
                     below => inner
                         .resolve(&below)
-                        .map_err(|e| format!("{canonical}/{e}"))?,
+                        .map_err(|e| format!("{canonical}.{e}"))?,
                 }
             };
             out.merge(canonical, inner);
@@ -251,10 +254,10 @@ mod tests {
     #[test]
     fn refuses_unknown_and_malformed() {
         assert_eq!(sel("nope", &JOB), Err("nope".into()));
-        assert_eq!(sel("name/x", &JOB), Err("name/x".into()));
+        assert_eq!(sel("name/x", &JOB), Err("name.x".into()));
         assert_eq!(
             sel("customJobs(bogus)", &JOB_LIST),
-            Err("customJobs/bogus".into())
+            Err("customJobs.bogus".into())
         );
         assert!(Selection::parse("a(b").is_err());
         assert!(Selection::parse("a,,b").is_err());

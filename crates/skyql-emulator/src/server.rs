@@ -22,7 +22,7 @@ use crate::routing::{Call, Kind, parse_api_path};
 use crate::schema::{self, CANCEL_REQUEST, WAIT_OPERATION_REQUEST};
 use crate::state::Inner;
 use crate::status::{ApiError, error_info};
-use crate::wire::{self, header_str, host_of, hostname, parse_pairs};
+use crate::wire::{self, Json, header_str, host_of, hostname, parse_pairs};
 
 /// The service name in errors and quota messages.
 const SERVICE: &str = "aiplatform.googleapis.com";
@@ -175,14 +175,26 @@ fn parse_query(uri_query: Option<&str>, kind: Kind) -> Result<(Output, Query), A
                     }
                 }
                 "fields" | "$fields" => {
+                    let refuse = |description: String| {
+                        ApiError::invalid("Request contains an invalid argument.").with_detail(
+                            Json::obj()
+                                .with("@type", "type.googleapis.com/google.rpc.BadRequest")
+                                .with(
+                                    "fieldViolations",
+                                    vec![
+                                        Json::obj()
+                                            .with("field", v.as_str())
+                                            .with("description", description),
+                                    ],
+                                ),
+                        )
+                    };
                     let sel = Selection::parse(&v)
-                        .map_err(|e| {
-                            ApiError::invalid(format!("Invalid field selector \"{v}\": {e}."))
-                        })?
+                        .map_err(|e| refuse(format!("Error expanding 'fields' parameter. {e}.")))?
                         .resolve(kind.response_shape())
-                        .map_err(|name| {
-                            ApiError::invalid(format!(
-                                "Invalid field selection {name}: the response has no such field."
+                        .map_err(|path| {
+                            refuse(format!(
+                                "Error expanding 'fields' parameter. Cannot find matching fields for path '{path}'."
                             ))
                         })?;
                     out.fields = Some(sel);

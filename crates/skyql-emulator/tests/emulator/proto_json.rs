@@ -208,10 +208,32 @@ async fn partial_responses() {
         "{only_token}"
     );
     // Unknown or malformed selections are refused, never ignored.
-    for bad in ["nope", "customJobs(colour)", "name(", "displayName/x"] {
+    for (bad, path) in [
+        ("nope", Some("nope")),
+        ("jobSpec(colour)", Some("jobSpec.colour")),
+        ("name(", None),
+        ("displayName/x", Some("displayName.x")),
+    ] {
         let (s, e) = env.get(&format!("/v1/{name}?fields={bad}")).await;
         assert_eq!(s, 400, "{bad}: {e}");
         assert_google_error(&e, 400, "INVALID_ARGUMENT");
+        assert_eq!(
+            e["error"]["message"],
+            "Request contains an invalid argument."
+        );
+        let violation = &e["error"]["details"][0]["fieldViolations"][0];
+        assert_eq!(violation["field"], bad);
+        let description = violation["description"].as_str().unwrap_or("");
+        assert!(
+            description.starts_with("Error expanding 'fields' parameter."),
+            "{e}"
+        );
+        if let Some(path) = path {
+            assert!(
+                description.contains(&format!("Cannot find matching fields for path '{path}'")),
+                "{e}"
+            );
+        }
     }
     let (s, _) = env.get(&format!("{base}?fields=name")).await;
     assert_eq!(s, 400);
