@@ -93,6 +93,30 @@ pub fn choose(r: &Resource, shape: &Shape, offered: &[Offered]) -> Choice {
     {
         return Choice::Reject;
     }
+    // A collection under several parents: each variant's parameters will do.
+    let mut sets: Vec<Vec<&str>> = selects.iter().map(|(_, m)| m.required_params()).collect();
+    sets.sort();
+    sets.dedup();
+    let fewest = sets.iter().map(Vec::len).min().unwrap_or(0);
+    let variants: Vec<String> = sets
+        .iter()
+        .filter(|s| s.len() == fewest)
+        .map(|s| {
+            s.iter()
+                .map(|p| format!("{p} = '{}'", example_value(p)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        })
+        .collect();
+    if variants.len() > 1 {
+        return Choice::Missing {
+            message: format!(
+                "{} needs the parameters of one of its variants in the WHERE clause (given by = or IN): WHERE {}",
+                r.id,
+                variants.join(", or WHERE ")
+            ),
+        };
+    }
     let (_, least) = selects
         .iter()
         .min_by_key(|(_, m)| m.required_params().len())

@@ -287,5 +287,15 @@ fn names_follow_stackql_in_metadata_and_errors() {
         .expect_err("old name")
         .to_string();
     assert!(err.contains("did you mean sinks?"), "{err}");
+    let err = s
+        .engine
+        .execute_script("SELECT * FROM google.gadgets.sinks")
+        .expect_err("no parent")
+        .to_string();
+    assert!(
+        err.contains("one of its variants")
+            && err.contains("WHERE organizationsId = '...', or WHERE projectsId = 'my-project'"),
+        "{err}"
+    );
     assert!(requests(&s).is_empty(), "{:?}", requests(&s));
 }
