@@ -1,6 +1,21 @@
-//! The engine's single error type.
+//! The engine's single error type. Each variant is somebody's fault, and
+//! `Error::fault` says whose: the user's statement, the remote API, a part
+//! of StackQL skyql does not support yet, or skyql itself (a bug to report).
 
 use thiserror::Error;
+
+/// Whose fault an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The statement (syntax, names, parameters, values): the user fixes it.
+    Statement,
+    /// The remote API refused or failed, or answered something unusable.
+    Remote,
+    /// Valid StackQL that skyql does not do yet.
+    Unsupported,
+    /// A bug in skyql.
+    Internal,
+}
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -8,8 +23,13 @@ pub enum Error {
     Registry(#[from] skyql_registry::Error),
     #[error(transparent)]
     Provider(#[from] skyql_provider::Error),
-    #[error("SQL error: {0}")]
-    Sqlite(String),
+    /// SQLite refused or failed the statement (its message says why).
+    #[error("SQL error: {message}")]
+    Sqlite {
+        message: String,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax {
         line: u64,
@@ -34,12 +54,20 @@ pub enum Error {
     Mutation(String),
     #[error("{0}")]
     Exec(String),
-    #[error("operation {name} failed: code {code}: {message}")]
+    /// A long-running operation finished with an error.
+    #[error("operation {name} failed: {code}: {message}")]
     Operation {
         name: String,
-        code: i64,
+        code: String,
         message: String,
     },
+    /// The API answered something skyql cannot use (a paging token that
+    /// repeats, an operation without a link to poll).
+    #[error("{0}")]
+    Remote(String),
+    /// Valid StackQL that skyql does not do yet.
+    #[error("{0} is not supported yet")]
+    Unsupported(String),
     #[error(
         "{source} ({done} earlier {verb} call(s) of this statement had already succeeded and are not undone)"
     )]
@@ -54,16 +82,44 @@ pub enum Error {
          the CLI allows them with --allow-local-files (never in srv)"
     )]
     LocalFiles(String),
-    #[error("internal error: {0}")]
+    #[error("internal error: {0} (this is a bug in skyql, please report it)")]
     Internal(String),
+}
+
+impl Error {
+    /// Whose fault the error is.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Registry(_)
+            | Error::Provider(_)
+            | Error::Sqlite { .. }
+            | Error::Syntax { .. }
+            | Error::NoVerb { .. }
+            | Error::MissingParams(_)
+            | Error::BadParam(_)
+            | Error::Mutation(_)
+            | Error::Exec(_)
+            | Error::LocalFiles(_) => Fault::Statement,
+            Error::Client(_) | Error::Operation { .. } | Error::Remote(_) => Fault::Remote,
+            Error::Unsupported(_) => Fault::Unsupported,
+            Error::Partial { source, .. } => source.fault(),
+            Error::Internal(_) => Fault::Internal,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
         match e {
             // rusqlite repeats SQLite's message and code; the message says it all.
-            rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Sqlite(msg),
-            other => Error::Sqlite(other.to_string()),
+            rusqlite::Error::SqliteFailure(_, Some(ref msg)) => Error::Sqlite {
+                message: msg.clone(),
+                source: e,
+            },
+            other => Error::Sqlite {
+                message: other.to_string(),
+                source: other,
+            },
         }
     }
 }

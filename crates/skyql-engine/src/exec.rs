@@ -6,12 +6,10 @@ use crate::request;
 use crate::statement::Statement;
 use crate::{Cell, Error, Remote, Table};
 use serde_json::{Map, Value};
-use skyql_client::ApiRequest;
 use skyql_provider::Service;
 use skyql_registry::Registry;
 use sqlparser::tokenizer::Token;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 pub struct ExecCall {
     pub resource: String,
@@ -183,7 +181,7 @@ pub fn run(
     let req = request::build(&svc, m, &call.args, body);
     let resp = remote.rt.block_on(remote.client.send(req))?;
     let resp = if stmt.hints.iter().any(|h| h == "AWAIT") {
-        await_operation(&svc, resp, remote)?
+        crate::operation::wait(&svc, resp, remote)?
     } else {
         resp
     };
@@ -202,21 +200,15 @@ fn raw_pages(
     remote: &Remote,
 ) -> Result<Table, Error> {
     let mut pages = Vec::new();
-    let mut values = args.clone();
+    let mut pager = crate::paging::Pager::new(format!("EXEC {}", m.id), args.clone());
     loop {
-        let req = request::build(svc, m, &values, None);
-        let page = remote.rt.block_on(remote.client.send(req))?;
-        let next = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(String::from);
+        let page = remote
+            .rt
+            .block_on(remote.client.send(pager.request(svc, m)))?;
+        let more = pager.advance(&page)?;
         pages.push(page);
-        match next {
-            Some(t) if values.get("pageToken") != Some(&t) => {
-                values.insert("pageToken".into(), t);
-            }
-            _ => break,
+        if !more {
+            break;
         }
     }
     Ok(object_table(&pages))
@@ -247,64 +239,4 @@ pub fn object_table(objects: &[Value]) -> Table {
 
 pub fn cell_of(v: Option<&Value>) -> Cell {
     Cell::from_json(v)
-}
-
-/// True for a google.longrunning.Operation.
-pub fn is_operation(v: &Value) -> bool {
-    v.get("name")
-        .and_then(Value::as_str)
-        .is_some_and(|n| n.contains("/operations/"))
-        && (v.get("done").is_some() || v.get("metadata").is_some())
-}
-
-/// Polls `GET v1/{name}` until the operation is done; its error becomes ours.
-pub fn await_operation(svc: &Service, op: Value, remote: &Remote) -> Result<Value, Error> {
-    if !is_operation(&op) {
-        return Ok(op);
-    }
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    let mut current = op;
-    loop {
-        let name = current
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if current.get("done").and_then(Value::as_bool) == Some(true) {
-            if let Some(err) = current.get("error") {
-                return Err(Error::Operation {
-                    name,
-                    code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                    message: err
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                });
-            }
-            return Ok(current);
-        }
-        if started.elapsed() > remote.await_timeout {
-            return Err(Error::Exec(format!(
-                "operation {name} is still running after {}s; check it with EXEC or try again later",
-                remote.await_timeout.as_secs()
-            )));
-        }
-        std::thread::sleep(delay);
-        delay = (delay * 3 / 2).min(Duration::from_secs(5));
-        let location = name
-            .split('/')
-            .skip_while(|s| *s != "locations")
-            .nth(1)
-            .map(String::from);
-        let req = ApiRequest {
-            method: "GET".into(),
-            root_url: svc.root_url_for(location.as_deref()),
-            path: format!("{}{}/{name}", svc.service_path, svc.version),
-            query: Vec::new(),
-            body: None,
-        };
-        current = remote.rt.block_on(remote.client.send(req))?;
-    }
 }

@@ -3,12 +3,16 @@
 //! an embedded SQLite where each cloud resource is a virtual table. It also
 //! renders the generated reference page (`skyql docs`).
 
+mod classify;
 mod docs;
 mod error;
 mod exec;
 mod functions;
 mod local_files;
 mod meta;
+mod mutation;
+mod operation;
+mod paging;
 mod plan;
 #[cfg(test)]
 mod properties;
@@ -31,8 +35,7 @@ use serde_json::Value;
 use skyql_client::Client;
 use skyql_provider::Service;
 use skyql_registry::Registry;
-use sqlparser::tokenizer::Token;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -63,6 +66,8 @@ pub(crate) struct StatementState {
     pub cache: std::collections::HashMap<scan::CacheKey, Vec<scan::Row>>,
     /// `labels.k="v"` filter terms found in the statement's WHERE.
     pub label_terms: Vec<String>,
+    /// The statement is `REPLACE ... SET`: UPDATE runs the replace method.
+    pub replace: bool,
 }
 
 /// Where API calls go: the client and the runtime that drives it.
@@ -88,7 +93,8 @@ pub struct Engine {
     registry: Arc<Registry>,
     remote: Option<Remote>,
     sqlite: Option<rusqlite::Connection>,
-    registered: HashSet<String>,
+    /// Resource tables registered on the connection, by id.
+    tables: HashMap<String, Arc<vtab::TableCtx>>,
     state: Arc<Mutex<StatementState>>,
     /// SQL may reach local files (ATTACH, VACUUM INTO, load_extension).
     allow_local_files: bool,
@@ -101,7 +107,7 @@ impl Engine {
             registry,
             remote: None,
             sqlite: None,
-            registered: HashSet::new(),
+            tables: HashMap::new(),
             state: Arc::new(Mutex::new(StatementState::default())),
             allow_local_files: false,
         }
@@ -148,12 +154,16 @@ impl Engine {
         if let Some(m) = meta::parse(stmt)? {
             return meta::run(&self.registry, &m);
         }
-        if first_keyword(stmt).as_deref() == Some("EXEC") {
-            let call = exec::parse(stmt)?;
-            let remote = self.remote_or_err()?;
-            return exec::run(&self.registry, remote, stmt, call);
+        match classify::classify(stmt)? {
+            classify::Kind::Exec => {
+                let call = exec::parse(stmt)?;
+                let remote = self.remote_or_err()?;
+                exec::run(&self.registry, remote, stmt, call)
+            }
+            classify::Kind::Mutation(m) => mutation::run(self, stmt, m),
+            classify::Kind::Read(r) => self.run_sqlite(stmt, Some(r)),
+            classify::Kind::Other => self.run_sqlite(stmt, None),
         }
-        self.run_sqlite(stmt)
     }
 
     fn remote_or_err(&self) -> Result<&Remote, Error> {
@@ -176,9 +186,10 @@ impl Engine {
             .ok_or_else(|| Error::Internal("no SQLite connection".into()))
     }
 
-    fn register(&mut self, id: &str) -> Result<(), Error> {
-        if self.registered.contains(id) {
-            return Ok(());
+    /// Registers a resource's virtual table (once) and returns its context.
+    fn register(&mut self, id: &str) -> Result<Arc<vtab::TableCtx>, Error> {
+        if let Some(ctx) = self.tables.get(id) {
+            return Ok(ctx.clone());
         }
         let (svc, name) = self.registry.resolve(id)?;
         let remote = self.remote_or_err()?;
@@ -198,108 +209,58 @@ impl Engine {
         });
         const MODULE: rusqlite::vtab::Module<vtab::ResourceTab> =
             rusqlite::vtab::Module::update_module();
-        self.conn()?.create_module(id, &MODULE, Some(ctx))?;
-        self.registered.insert(id.to_string());
-        Ok(())
+        self.conn()?.create_module(id, &MODULE, Some(ctx.clone()))?;
+        self.tables.insert(id.to_string(), ctx.clone());
+        Ok(ctx)
     }
 
-    fn run_sqlite(&mut self, stmt: &Statement) -> Result<Table, Error> {
+    /// Runs a read (or any other statement SQLite understands) in SQLite.
+    fn run_sqlite(
+        &mut self,
+        stmt: &Statement,
+        read: Option<classify::Read>,
+    ) -> Result<Table, Error> {
         let rewritten = rewrite::rewrite(stmt, &self.registry)?;
         for id in &rewritten.resources {
             self.register(id)?;
         }
-        let verb = first_keyword(stmt);
-        let (sql, returning) = match verb.as_deref() {
-            Some("INSERT") | Some("REPLACE") => split_returning(&rewritten.sql),
-            _ => (rewritten.sql.clone(), None),
-        };
         if let Ok(mut st) = self.state.lock() {
             *st = StatementState::default();
             if rewritten.resources.len() == 1
-                && matches!(verb.as_deref(), Some("SELECT"))
+                && read.is_some()
                 && pushdown::single_resource_from(&stmt.tokens)
             {
                 st.label_terms = pushdown::label_terms(&stmt.tokens);
             }
         }
-        let state = self.state.clone();
-        let join_prefetch = is_plain_read(stmt);
-        let result = {
-            let conn = self.conn()?;
-            match conn.prepare(&sql) {
-                Err(e) => Err(table::sqlite_error(e, &sql)),
-                Ok(mut prepared) => {
-                    let joined = state.lock().map(|st| st.saw_joined).unwrap_or(false);
-                    if join_prefetch && joined {
-                        discover_and_prefetch(&state, &mut prepared);
-                    }
-                    table::run(&mut prepared)
-                }
-            }
-        };
-        let (error, responses) = match self.state.lock() {
-            Ok(mut st) => (st.error.take(), std::mem::take(&mut st.responses)),
-            Err(_) => (None, Vec::new()),
-        };
-        let mut table = match (result, error) {
-            (Ok(t), _) => t,
-            (Err(e), rich) => {
-                let e = rich.unwrap_or(e);
-                // Say what already happened: those calls are not undone.
-                if !responses.is_empty() {
-                    return Err(Error::Partial {
-                        done: responses.len(),
-                        verb: verb.unwrap_or_default(),
-                        source: Box::new(e),
-                    });
-                }
-                return Err(e);
-            }
-        };
-        if rewritten.resources.is_empty()
-            || !matches!(
-                verb.as_deref(),
-                Some("INSERT" | "REPLACE" | "UPDATE" | "DELETE")
-            )
-        {
-            return Ok(table);
+        // A read without LIMIT is safe to run twice, and worth a discovery
+        // pass when it joins (a LIMIT could make that pass read far more
+        // than the query needs).
+        let join_prefetch = read.is_some_and(|r| !r.has_limit);
+        let result = self.query(&rewritten.sql, join_prefetch);
+        let error = self.state.lock().ok().and_then(|mut st| st.error.take());
+        match (result, error) {
+            (Ok(t), _) => Ok(t),
+            (Err(e), rich) => Err(rich.unwrap_or(e)),
         }
-        // A mutation: wait for operations if asked, then report.
-        let awaited = if stmt.hints.iter().any(|h| h == "AWAIT") {
-            let remote = self.remote_or_err()?;
-            let mut out = Vec::with_capacity(responses.len());
-            for (svc, resp) in responses {
-                out.push(exec::await_operation(&svc, resp, remote)?);
-            }
-            out
-        } else {
-            responses.into_iter().map(|(_, v)| v).collect()
-        };
-        let verb = verb.unwrap_or_default();
-        let count = awaited.len();
-        if let Some(cols) = returning {
-            table = returning_table(&awaited, &cols);
-        }
-        table.notice = Some(format!("{verb} {count}"));
-        Ok(table)
     }
-}
 
-/// A SELECT without LIMIT that changes nothing: safe to run twice, and
-/// worth a discovery pass when it joins (a LIMIT could make that pass read
-/// far more than the query needs).
-fn is_plain_read(stmt: &Statement) -> bool {
-    let starts = matches!(
-        first_keyword(stmt).as_deref(),
-        Some("SELECT" | "WITH" | "VALUES")
-    );
-    starts
-        && !stmt.tokens.iter().any(|t| {
-            matches!(t, Token::Word(w) if w.quote_style.is_none()
-                && ["INSERT", "UPDATE", "DELETE", "REPLACE", "LIMIT"]
-                    .iter()
-                    .any(|k| w.value.eq_ignore_ascii_case(k)))
-        })
+    /// Prepares and runs SQL on the connection (resource tables already
+    /// registered), with a join's discovery pass first if asked.
+    fn query(&mut self, sql: &str, join_prefetch: bool) -> Result<Table, Error> {
+        let state = self.state.clone();
+        let conn = self.conn()?;
+        match conn.prepare(sql) {
+            Err(e) => Err(table::sqlite_error(e, sql)),
+            Ok(mut prepared) => {
+                let joined = state.lock().map(|st| st.saw_joined).unwrap_or(false);
+                if join_prefetch && joined {
+                    discover_and_prefetch(&state, &mut prepared);
+                }
+                table::run(&mut prepared)
+            }
+        }
+    }
 }
 
 /// The semi-join prefetch. A join runs `filter` on the inner table once per
@@ -335,50 +296,4 @@ fn discover_and_prefetch(
 /// True for metadata statements (SHOW, DESCRIBE), which never need the network.
 pub fn is_metadata(stmt: &Statement) -> bool {
     matches!(meta::parse(stmt), Ok(Some(_)))
-}
-
-/// The statement's first keyword, upper-cased.
-fn first_keyword(stmt: &Statement) -> Option<String> {
-    match stmt.tokens.first() {
-        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
-        _ => None,
-    }
-}
-
-/// Splits `INSERT ... RETURNING a, b` into the INSERT and the column names.
-/// SQLite's own RETURNING cannot see what the API returned, so the engine
-/// answers it from the responses.
-fn split_returning(sql: &str) -> (String, Option<Vec<String>>) {
-    let Ok(stmts) = split_statements(sql) else {
-        return (sql.to_string(), None);
-    };
-    let Some(stmt) = stmts.first() else {
-        return (sql.to_string(), None);
-    };
-    let pos = stmt.tokens.iter().rposition(|t| {
-        matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("RETURNING"))
-    });
-    let Some(pos) = pos else {
-        return (sql.to_string(), None);
-    };
-    let cols: Vec<String> = stmt.tokens[pos + 1..]
-        .iter()
-        .filter_map(|t| match t {
-            Token::Word(w) => Some(w.value.clone()),
-            Token::Mul => Some("*".into()),
-            _ => None,
-        })
-        .collect();
-    (stmt.text[..stmt.spans[pos].start].to_string(), Some(cols))
-}
-
-fn returning_table(responses: &[Value], cols: &[String]) -> Table {
-    if cols.iter().any(|c| c == "*") {
-        return exec::object_table(responses);
-    }
-    let mut t = Table::new(cols.to_vec());
-    for r in responses {
-        t.push(cols.iter().map(|c| exec::cell_of(r.get(c))).collect());
-    }
-    t
 }

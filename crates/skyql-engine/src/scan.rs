@@ -3,6 +3,7 @@
 //! channels, rows handed to the cursor one at a time.
 
 use crate::Error;
+use crate::paging::Pager;
 use crate::request;
 use crate::vtab::TableCtx;
 use serde_json::{Map, Value};
@@ -24,7 +25,7 @@ pub struct Row {
 }
 
 /// A page of items and the parameters it was read with.
-type PageResult = Result<(Arc<Params>, Vec<Value>), skyql_client::Error>;
+type PageResult = Result<(Arc<Params>, Vec<Value>), Error>;
 
 enum Source {
     Ready(Vec<Row>),
@@ -74,15 +75,39 @@ pub fn combinations(lists: &[(String, Vec<String>)]) -> Vec<Params> {
 /// Recovers path parameters from a resource name with the template of the
 /// first single-row read it fits: `projects/1/locations/l/customJobs/7` →
 /// customJobsId = 7, ...
+///
+/// A compute-style row's `name` is bare (`disk-1`); its `selfLink`
+/// (`https://.../compute/v1/projects/p/zones/z/disks/disk-1`) names it in
+/// full, so the longest tail of the link's path that fits wins when it
+/// yields more (a row of an aggregated list learns its zone that way).
 fn derive_params(r: &Resource, item: &Map<String, Value>) -> Params {
-    let Some(name) = item.get("name").and_then(Value::as_str) else {
-        return Params::new();
+    let gets = || {
+        r.methods
+            .iter()
+            .filter(|m| m.verb == SqlVerb::Select && !m.is_list())
     };
-    r.methods
-        .iter()
-        .filter(|m| m.verb == SqlVerb::Select && !m.is_list())
-        .find_map(|m| m.params_from_name(name))
-        .unwrap_or_default()
+    let from_name = item
+        .get("name")
+        .and_then(Value::as_str)
+        .and_then(|name| gets().find_map(|m| m.params_from_name(name)))
+        .unwrap_or_default();
+    let from_link = item
+        .get("selfLink")
+        .and_then(Value::as_str)
+        .and_then(|link| link.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| {
+            let segs: Vec<&str> = rest.split('/').skip(1).collect();
+            (1..=segs.len()).rev().find_map(|k| {
+                let tail = segs[segs.len() - k..].join("/");
+                gets().find_map(|m| m.params_from_name(&tail))
+            })
+        })
+        .unwrap_or_default();
+    if from_link.len() > from_name.len() {
+        from_link
+    } else {
+        from_name
+    }
 }
 
 /// One list's pages for one combination of parameters, fetched in a task.
@@ -97,6 +122,8 @@ struct PageJob {
     /// If set, a permit per page after the first: the reader grants one
     /// when it is half-way through the current page.
     demand: Option<Arc<Semaphore>>,
+    /// The resource, for errors.
+    what: String,
 }
 
 async fn fetch_pages(job: PageJob) {
@@ -108,8 +135,8 @@ async fn fetch_pages(job: PageJob) {
         extra,
         tx,
         demand,
+        what,
     } = job;
-    let mut token: Option<String> = params.get("pageToken").cloned();
     // The request's values: the row's parameters, with pushed-down terms
     // ANDed into the user's filter and the read mask added.
     let mut base = (*params).clone();
@@ -120,31 +147,27 @@ async fn fetch_pages(job: PageJob) {
         };
         base.insert(k, merged);
     }
+    let mut pager = Pager::new(what, base);
     loop {
-        let mut values = base.clone();
-        if let Some(t) = &token {
-            values.insert("pageToken".into(), t.clone());
-        }
-        let req = request::build(&svc, &method, &values, None);
-        let page = match client.send(req).await {
+        let page = match client.send(pager.request(&svc, &method)).await {
             Ok(v) => v,
             Err(e) => {
-                let _ = tx.send(Err(e)).await;
+                let _ = tx.send(Err(e.into())).await;
                 return;
             }
         };
-        let next = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(String::from);
+        let more = pager.advance(&page);
         let items = page_items(&method, page);
         if tx.send(Ok((params.clone(), items))).await.is_err() {
             return;
         }
-        match next {
-            Some(t) if Some(&t) != token.as_ref() => token = Some(t),
-            _ => return,
+        match more {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
         }
         if let Some(demand) = &demand {
             match demand.acquire().await {
@@ -196,6 +219,7 @@ impl Stream {
                     extra: extra.clone(),
                     tx,
                     demand,
+                    what: r.id.clone(),
                 };
                 match &shared {
                     Some((tx, _)) => stream
@@ -295,7 +319,7 @@ impl Stream {
                     None => {
                         self.sources.pop_front();
                     }
-                    Some(Err(e)) => return Err(e.into()),
+                    Some(Err(e)) => return Err(e),
                     Some(Ok((params, items))) => {
                         let r = ctx.resource();
                         let n = items.len();

@@ -1,7 +1,10 @@
 //! One generic SQLite virtual table serves every resource: the resource's
 //! model rides along as the module's aux data. SELECT runs a get or list
 //! method (IN lists fan out into concurrent requests; list pages stream
-//! lazily), INSERT runs the create method, DELETE the delete method per row.
+//! lazily), INSERT runs the create method, UPDATE the patch method (or, for
+//! `REPLACE t SET ...`, the replace method) and DELETE the delete method,
+//! per row SQLite found; `mutation.rs` sends those whose WHERE names the
+//! key outright without reading first.
 //!
 //! Callbacks run on the SQLite thread and block on async work through the
 //! runtime handle; they are never called from a runtime worker.
@@ -54,28 +57,78 @@ impl TableCtx {
         name: &'static str,
         given: impl Fn(&str) -> bool,
     ) -> rusqlite::Result<&Method> {
-        let r = self.resource();
-        verbs
-            .iter()
-            .find_map(|v| r.method_for(*v, &given))
-            .ok_or_else(|| {
-                self.fail(Error::NoVerb {
-                    resource: r.id.clone(),
-                    verb: name,
-                })
+        self.find_method(verbs, given).ok_or_else(|| {
+            self.fail(Error::NoVerb {
+                resource: self.resource().id.clone(),
+                verb: name,
             })
+        })
+    }
+
+    /// The method of the first of `verbs` the resource has (see `method_for`).
+    pub(crate) fn find_method(
+        &self,
+        verbs: &[SqlVerb],
+        given: impl Fn(&str) -> bool,
+    ) -> Option<&Method> {
+        let r = self.resource();
+        verbs.iter().find_map(|v| r.method_for(*v, &given))
     }
 
     /// Checks the parameters, sends the request, records the response for
     /// RETURNING and AWAIT; returns the response's rowid.
-    fn mutate(&self, m: &Method, params: &Params, body: Option<Value>) -> rusqlite::Result<i64> {
-        check_required(self.resource(), m, params).map_err(|e| self.fail(e))?;
+    pub(crate) fn send(
+        &self,
+        m: &Method,
+        params: &Params,
+        body: Option<Value>,
+    ) -> Result<i64, Error> {
+        check_required(self.resource(), m, params)?;
         let req = request::build(&self.svc, m, params, body);
-        let resp = self
-            .rt
-            .block_on(self.client.send(req))
-            .map_err(|e| self.fail(e.into()))?;
+        let resp = self.rt.block_on(self.client.send(req))?;
         Ok(record_mutation(self, resp))
+    }
+
+    fn mutate(&self, m: &Method, params: &Params, body: Option<Value>) -> rusqlite::Result<i64> {
+        self.send(m, params, body).map_err(|e| self.fail(e))
+    }
+
+    /// The verbs an UPDATE tries, in order: REPLACE (`REPLACE t SET ...`)
+    /// runs the replace method (PUT) first, UPDATE the patch method.
+    pub(crate) fn update_verbs(&self) -> [SqlVerb; 2] {
+        let replacing = self.state.lock().map(|st| st.replace).unwrap_or(false);
+        if replacing {
+            [SqlVerb::Replace, SqlVerb::Update]
+        } else {
+            [SqlVerb::Update, SqlVerb::Replace]
+        }
+    }
+
+    /// The parameters and body of an UPDATE or REPLACE of one row: the
+    /// row's key `params`, the columns `changed` says the statement SETs,
+    /// and an `updateMask` of the body's fields where the method takes one.
+    pub(crate) fn change_request(
+        &self,
+        m: &Method,
+        mut params: Params,
+        values: &[rusqlite::types::ValueRef<'_>],
+        changed: impl Fn(usize) -> bool,
+    ) -> Result<(Params, Value), Error> {
+        let (set_params, body) = params_and_body(self, m, values, changed)?;
+        params.extend(set_params);
+        if body.is_empty() {
+            return Err(Error::Mutation(format!(
+                "UPDATE {} changes no request field: SET data__<field> = ... (or a field column)",
+                self.resource().id
+            )));
+        }
+        if m.param("updateMask").is_some() && !params.contains_key("updateMask") {
+            params.insert(
+                "updateMask".into(),
+                body.keys().cloned().collect::<Vec<_>>().join(","),
+            );
+        }
+        Ok((params, Value::Object(body)))
     }
 
     /// Keeps the rich error for the engine and gives SQLite a short one.
@@ -172,6 +225,11 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                     });
                     let mut usage = info.constraint_usage(c);
                     usage.set_argv_index(c_int::try_from(n + 1).unwrap_or(c_int::MAX));
+                    // The request carries this condition: every row it
+                    // returns answers it, so SQLite must not compare the
+                    // row's value again (compute's `zone` parameter is a
+                    // bare name, the row's `zone` field a URL).
+                    usage.set_omit(true);
                 }
                 let mut next_arg = args.len() + 1;
                 if let Some(l) = limit {
@@ -284,34 +342,19 @@ impl UpdateVTab<'_> for ResourceTab {
 
     fn update(&mut self, args: &Updates<'_>) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
-        let r = ctx.resource();
         let id = args.get::<i64>(0).unwrap_or(-1);
-        let mut params = self
+        let params = self
             .rows
             .lock()
             .ok()
             .and_then(|m| m.get(&id).cloned())
             .unwrap_or_default();
-        let m = ctx.method_for(&[SqlVerb::Update, SqlVerb::Replace], "UPDATE", |p| {
-            params.contains_key(p)
-        })?;
+        let m = ctx.method_for(&ctx.update_verbs(), "UPDATE", |p| params.contains_key(p))?;
         let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
-        let (set_params, body) = params_and_body(&ctx, m, &values, |i| !args.no_change(i + 2))
+        let (params, body) = ctx
+            .change_request(m, params, &values, |i| !args.no_change(i + 2))
             .map_err(|e| ctx.fail(e))?;
-        params.extend(set_params);
-        if body.is_empty() {
-            return Err(ctx.fail(Error::Mutation(format!(
-                "UPDATE {} changes no request field: SET data__<field> = ... (or a field column)",
-                r.id
-            ))));
-        }
-        if m.param("updateMask").is_some() && !params.contains_key("updateMask") {
-            params.insert(
-                "updateMask".into(),
-                body.keys().cloned().collect::<Vec<_>>().join(","),
-            );
-        }
-        ctx.mutate(m, &params, Some(Value::Object(body)))?;
+        ctx.mutate(m, &params, Some(body))?;
         Ok(())
     }
 }

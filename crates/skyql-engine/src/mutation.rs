@@ -1,0 +1,233 @@
+//! INSERT, UPDATE, REPLACE and DELETE on cloud resources, the StackQL way.
+//!
+//! A mutation whose WHERE clause names every required parameter of the
+//! method (`column = constant`, ANDed, nothing else) is sent straight away:
+//! no read comes first, so `--dry-run` shows exactly the mutation. Any other
+//! mutation runs in SQLite, which reads the rows its WHERE selects and calls
+//! the virtual table's update callbacks for each (`vtab.rs`).
+//!
+//! Then `/*+ AWAIT */` waits for the operations the calls returned
+//! (`operation.rs`), and RETURNING (any expressions, with aliases) is
+//! evaluated by SQLite over what the calls returned: the resources an
+//! awaited INSERT, UPDATE or REPLACE made or changed, else the responses.
+
+use crate::classify::{Mutation, Verb};
+use crate::scan::Params;
+use crate::statement::Statement;
+use crate::table::ColumnType;
+use crate::value::json_to_sql;
+use crate::vtab::TableCtx;
+use crate::{Engine, Error, StatementState, Table, exec, operation, rewrite};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use serde_json::Value;
+use skyql_provider::SqlVerb;
+use std::sync::Arc;
+
+pub fn run(engine: &mut Engine, stmt: &Statement, m: Mutation) -> Result<Table, Error> {
+    let resource = resource_id(engine, &m.table)?;
+    let Some(id) = resource else {
+        // Not a cloud resource (a temporary table, say): plain SQL.
+        let mut t = engine.run_sqlite(stmt, None)?;
+        t.notice = None;
+        return Ok(t);
+    };
+    let ctx = engine.register(&id)?;
+    if let Ok(mut st) = engine.state.lock() {
+        *st = StatementState::default();
+        st.replace = m.verb == Verb::Replace;
+    }
+    let sent = match direct(engine, &ctx, &m)? {
+        Some(()) => Ok(()),
+        None => through_sqlite(engine, &m),
+    };
+    let (error, responses) = match engine.state.lock() {
+        Ok(mut st) => (st.error.take(), std::mem::take(&mut st.responses)),
+        Err(_) => (None, Vec::new()),
+    };
+    if let Err(e) = sent {
+        let e = error.unwrap_or(e);
+        // Say what already happened: those calls are not undone.
+        if !responses.is_empty() {
+            return Err(Error::Partial {
+                done: responses.len(),
+                verb: m.verb.as_str().to_string(),
+                source: Box::new(e),
+            });
+        }
+        return Err(e);
+    }
+    let count = responses.len();
+    let mut objects = Vec::with_capacity(count);
+    if m.awaits {
+        let remote = engine.remote_or_err()?;
+        for (svc, resp) in responses {
+            let done = operation::wait(&svc, resp, remote)?;
+            objects.push(if m.returning.is_some() && m.verb != Verb::Delete {
+                operation::resource(done, remote)?
+            } else {
+                done
+            });
+        }
+    } else {
+        objects.extend(responses.into_iter().map(|(_, v)| v));
+    }
+    let mut table = match &m.returning {
+        Some(list) => returning(engine, &ctx, &objects, list)?,
+        None => Table::default(),
+    };
+    table.notice = Some(format!("{} {count}", m.verb.as_str()));
+    Ok(table)
+}
+
+/// The resource id a mutation's table names, if it names one.
+fn resource_id(engine: &Engine, table: &str) -> Result<Option<String>, Error> {
+    let mut parts = table.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(p), Some(s), Some(r), None) if p.eq_ignore_ascii_case(skyql_provider::PROVIDER) => {
+            let id = format!("{}.{s}.{r}", skyql_provider::PROVIDER);
+            engine.registry.resolve(&id)?;
+            Ok(Some(id))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn through_sqlite(engine: &mut Engine, m: &Mutation) -> Result<(), Error> {
+    let stmts = crate::split_statements(&m.sql)?;
+    let Some(stmt) = stmts.first() else {
+        return Err(Error::Internal("a mutation without a statement".into()));
+    };
+    let rewritten = rewrite::rewrite(stmt, &engine.registry)?;
+    for id in &rewritten.resources {
+        engine.register(id)?;
+    }
+    engine.query(&rewritten.sql, false).map(|_| ())
+}
+
+/// Sends an UPDATE, REPLACE or DELETE whose WHERE is the method's key
+/// outright; `None` if it is not (SQLite then reads the rows first).
+fn direct(engine: &mut Engine, ctx: &Arc<TableCtx>, m: &Mutation) -> Result<Option<()>, Error> {
+    let Some(d) = &m.direct else {
+        return Ok(None);
+    };
+    let verbs: &[SqlVerb] = match m.verb {
+        Verb::Insert => return Ok(None),
+        Verb::Delete => &[SqlVerb::Delete],
+        Verb::Update => &[SqlVerb::Update, SqlVerb::Replace],
+        Verb::Replace => &[SqlVerb::Replace, SqlVerb::Update],
+    };
+    let given = |p: &str| d.keys.iter().any(|(k, _)| k == p);
+    let Some(method) = ctx.find_method(verbs, given) else {
+        return Ok(None);
+    };
+    // Every condition must be a parameter of the method (anything else
+    // filters rows, which needs them read), and every required one given.
+    let keyed = d.keys.iter().all(|(k, _)| method.param(k).is_some())
+        && method.required_params().iter().all(|p| given(p));
+    if !keyed {
+        return Ok(None);
+    }
+    let params: Params = d.keys.iter().cloned().collect();
+    if m.verb == Verb::Delete {
+        ctx.send(method, &params, None)?;
+        return Ok(Some(()));
+    }
+    // The SET values, computed by SQLite (they may be expressions; one that
+    // reads a column needs the row, so the statement goes through SQLite).
+    let columns = &ctx.shape.columns;
+    let mut at = Vec::with_capacity(d.set.len());
+    for (col, _) in &d.set {
+        match columns.iter().position(|c| &c.name == col) {
+            Some(i) => at.push(i),
+            None => return Ok(None),
+        }
+    }
+    let exprs: Vec<&str> = d.set.iter().map(|(_, e)| e.as_str()).collect();
+    let sql = format!("SELECT {}", exprs.join(", "));
+    let computed: Vec<SqlValue> = {
+        let conn = engine.conn()?;
+        let Ok(mut prepared) = conn.prepare(&sql) else {
+            return Ok(None);
+        };
+        prepared.query_row([], |row| {
+            (0..exprs.len())
+                .map(|i| row.get::<_, SqlValue>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })?
+    };
+    let mut values: Vec<SqlValue> = vec![SqlValue::Null; columns.len()];
+    for (i, v) in at.iter().zip(computed) {
+        values[*i] = v;
+    }
+    let refs: Vec<ValueRef<'_>> = values.iter().map(ValueRef::from).collect();
+    let (params, body) = ctx.change_request(method, params, &refs, |i| at.contains(&i))?;
+    ctx.send(method, &params, Some(body))?;
+    Ok(Some(()))
+}
+
+/// The SQLite type a returned value is stored as.
+fn type_of(v: &Value) -> ColumnType {
+    match v {
+        Value::Bool(_) => ColumnType::Bool,
+        Value::Number(n) if n.is_i64() => ColumnType::Integer,
+        Value::Number(_) => ColumnType::Real,
+        Value::Object(_) | Value::Array(_) => ColumnType::Json,
+        _ => ColumnType::Text,
+    }
+}
+
+const RETURNED: &str = "temp.\"skyql_returned\"";
+
+/// RETURNING `list` over the returned objects: a temporary table with the
+/// resource's fields (and any other field the objects have), queried by
+/// SQLite, so that any expression and alias works as in a SELECT.
+fn returning(
+    engine: &mut Engine,
+    ctx: &TableCtx,
+    objects: &[Value],
+    list: &str,
+) -> Result<Table, Error> {
+    if list.trim() == "*" {
+        return Ok(exec::object_table(objects));
+    }
+    let mut cols: Vec<(String, ColumnType)> = ctx
+        .shape
+        .columns
+        .iter()
+        .filter(|c| c.response)
+        .map(|c| (c.name.clone(), c.col_type))
+        .collect();
+    for o in objects {
+        for (k, v) in o.as_object().into_iter().flatten() {
+            if !cols.iter().any(|(c, _)| c == k) {
+                cols.push((k.clone(), type_of(v)));
+            }
+        }
+    }
+    if cols.is_empty() {
+        cols.push(("name".into(), ColumnType::Text));
+    }
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let decl: Vec<String> = cols
+        .iter()
+        .map(|(c, t)| format!("{} {}", quote(c), t.declared()))
+        .collect();
+    {
+        let conn = engine.conn()?;
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {RETURNED}; CREATE TABLE {RETURNED}({});",
+            decl.join(", ")
+        ))?;
+        let marks = vec!["?"; cols.len()].join(", ");
+        let mut insert = conn.prepare(&format!("INSERT INTO {RETURNED} VALUES ({marks})"))?;
+        for o in objects.iter().filter(|o| o.is_object()) {
+            let row: Vec<SqlValue> = cols.iter().map(|(c, _)| json_to_sql(o.get(c))).collect();
+            insert.execute(rusqlite::params_from_iter(row))?;
+        }
+    }
+    let result = engine.query(&format!("SELECT {list} FROM {RETURNED}"), false);
+    if let Ok(conn) = engine.conn() {
+        let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {RETURNED}"));
+    }
+    result
+}
