@@ -20,8 +20,8 @@
 //!   at once, `CANCELLED` 2 s later with `error.code = 1`. Cancelling a finished job and
 //!   deleting an unfinished one are 400 `FAILED_PRECONDITION`.
 //! - Delete returns a location-scoped operation; with [`Config::operation_polls`] = N > 0
-//!   the operation starts unfinished and reports `done` on its N-th `get` or `wait`. The
-//!   job is removed at once.
+//!   the operation starts unfinished and reports `done` on its N-th `get` (a `wait`
+//!   finishes it). The job is removed at once.
 //! - `list`: newest first; `pageSize` defaults to 100 and is capped at 100; page tokens
 //!   are HMAC-sealed and bound to the parent and filter; the filter is the AIP-160 subset
 //!   of [`filter`]; `readMask` restricts fields; no jobs gives `{}`. `fields` (AIP-157)

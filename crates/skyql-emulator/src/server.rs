@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::auth::{AuthRoute, BearerCheck, auth_route, unauthenticated};
 use crate::control::ControlAction;
 use crate::fields::Selection;
+use crate::methods::operations::Poll;
 use crate::methods::{Query, jobs, locations, operations};
 use crate::routing::{Call, Kind, parse_api_path};
 use crate::schema::{self, CANCEL_REQUEST, WAIT_OPERATION_REQUEST};
@@ -289,7 +290,7 @@ async fn api(
             jobs::cancel(inner, number, location, id).await?
         }
         Kind::JobDelete => jobs::delete(inner, number, location, id).await?,
-        Kind::OpGet => operations::poll(inner, &op_scope()?, id).await?,
+        Kind::OpGet => operations::poll(inner, &op_scope()?, id, Poll::Once).await?,
         Kind::OpWait => {
             bind_request(WAIT_OPERATION_REQUEST, body)?;
             if let Some(t) = query.param("timeout")
@@ -299,7 +300,7 @@ async fn api(
                     "Invalid value at 'timeout' (type.googleapis.com/google.protobuf.Duration), \"{t}\""
                 )));
             }
-            operations::poll(inner, &op_scope()?, id).await?
+            operations::poll(inner, &op_scope()?, id, Poll::UntilDone).await?
         }
         Kind::OpList => operations::list(inner, &op_scope()?, &query)?,
         Kind::OpCancel => {

@@ -1,10 +1,10 @@
 //! `google.longrunning.Operations` for the location's operations and for those under a
 //! custom job: get, list, cancel, delete and wait.
 //!
-//! Operations finish on their N-th poll ([`crate::Config::operation_polls`]); `get` and
-//! `wait` each count as a poll, so `wait` returns the operation as it stands after one
-//! poll (the real service may also return an unfinished operation when its timeout
-//! passes). `cancel` finishes an unfinished operation with `error.code` 1 and answers
+//! Operations finish on their N-th `get` ([`crate::Config::operation_polls`]): the only
+//! work an emulated operation waits for is being asked, so `wait` (which blocks until the
+//! operation is done or its `timeout` passes) finishes it and returns it done. `cancel`
+//! finishes an unfinished operation with `error.code` 1 and answers
 //! `{}` (the deleted job stays deleted); cancelling a finished one is
 //! `FAILED_PRECONDITION`. `delete` forgets the operation and answers `{}`.
 
@@ -52,8 +52,22 @@ pub fn scope<'a>(number: u64, location: &'a str, job: Option<&str>) -> Result<Sc
     })
 }
 
-/// `get` and `wait`: one poll.
-pub async fn poll(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+/// How far a request moves an unfinished operation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// `get`: one poll.
+    Once,
+    /// `wait`: to the end.
+    UntilDone,
+}
+
+/// `get` and `wait`.
+pub async fn poll(
+    inner: &Arc<Inner>,
+    scope: &Scope<'_>,
+    id: &str,
+    how: Poll,
+) -> Result<Json, ApiError> {
     let op_id = parse_id(id, "Operation")?;
     let now = inner.clock.now_us();
     let (j, changed) = {
@@ -63,7 +77,10 @@ pub async fn poll(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Jso
             .ok_or_else(|| scope.not_found(op_id))?;
         let mut changed = false;
         if !op.done() {
-            op.polls_left = op.polls_left.saturating_sub(1);
+            op.polls_left = match how {
+                Poll::Once => op.polls_left.saturating_sub(1),
+                Poll::UntilDone => 0,
+            };
             if op.polls_left == 0 {
                 op.done_us = Some(now);
             }

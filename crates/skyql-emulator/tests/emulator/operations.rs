@@ -24,28 +24,35 @@ async fn location_operations_get_list_wait_cancel_delete() {
     .await;
     let op = delete_operation(&env, "a").await;
     let done_op = delete_operation(&env, "b").await;
+    let waited_op = delete_operation(&env, "c").await;
     let parent = "projects/demo-project/locations/us-central1";
-    // Polls: get, then wait (each one poll), then get finishes it.
-    for _ in 0..3 {
+    // Polls: each get is one; the third finishes the operation.
+    for _ in 0..2 {
         let (s, o) = env.get(&format!("/v1/{done_op}")).await;
         assert_eq!(s, 200, "{o}");
+        assert!(o.get("done").is_none(), "{o}");
     }
     let (_, o) = env.get(&format!("/ui/{done_op}")).await;
     assert_eq!(o["done"], true, "{o}");
-    let (s, waited) = env.post(&format!("/v1/{op}:wait"), &json!({})).await;
-    assert_eq!(s, 200, "{waited}");
-    assert!(waited.get("done").is_none(), "{waited}");
+    // Wait blocks until the operation is done: it finishes it at once.
+    let (s, bad) = env
+        .post(&format!("/v1/{waited_op}:wait?timeout=soon"), &json!({}))
+        .await;
+    assert_eq!(s, 400, "{bad}");
     let (s, waited) = env
         .post(
-            &format!("/ui/{op}:wait?timeout=1.5s"),
+            &format!("/ui/{waited_op}:wait?timeout=1.5s"),
             &json!({"timeout": "2s"}),
         )
         .await;
     assert_eq!(s, 200, "{waited}");
-    let (s, bad) = env
-        .post(&format!("/v1/{op}:wait?timeout=soon"), &json!({}))
-        .await;
-    assert_eq!(s, 400, "{bad}");
+    assert_eq!(waited["done"], true, "{waited}");
+    let (s, again) = env.post(&format!("/v1/{waited_op}:wait"), &json!({})).await;
+    assert_eq!((s.as_u16(), again), (200, waited));
+    let (s, _) = env.delete(&format!("/v1/{waited_op}")).await;
+    assert_eq!(s, 200);
+    let (_, o) = env.get(&format!("/v1/{op}")).await;
+    assert!(o.get("done").is_none(), "{o}");
     // List, and the filter applied.
     let (_, all) = env.get(&format!("/v1/{parent}/operations")).await;
     assert_eq!(all["operations"].as_array().map(Vec::len), Some(2), "{all}");
