@@ -7,6 +7,7 @@ mod registry_cmd;
 mod remote;
 mod shell;
 mod srv_cmd;
+mod term;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -45,12 +46,22 @@ pub struct Global {
     /// Send all Google API traffic to this base URL (an emulator, say).
     #[arg(long, global = true, env = "SKYQL_GOOGLE_ENDPOINT")]
     pub endpoint: Option<String>,
-    /// Requests in flight at once.
-    #[arg(long, global = true, env = "SKYQL_CONCURRENCY", default_value_t = 16)]
+    /// Requests in flight at once (1 to 1024).
+    #[arg(long, global = true, env = "SKYQL_CONCURRENCY", default_value_t = 16,
+          value_parser = bounded_usize::<1, 1024>)]
     pub concurrency: usize,
-    /// Seconds before a request is abandoned.
-    #[arg(long, global = true, env = "SKYQL_TIMEOUT", default_value_t = 60)]
+    /// Seconds before a request is abandoned (1 to 86400).
+    #[arg(long, global = true, env = "SKYQL_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
+    /// Largest API response or fetched document accepted, in MiB (1 to 4096).
+    #[arg(long, global = true, env = "SKYQL_MAX_RESPONSE_MIB", default_value_t = 64,
+          value_parser = bounded_usize::<1, 4096>)]
+    pub max_response_mib: usize,
+    /// Let SQL reach local files: ATTACH, DETACH, VACUUM INTO, load_extension
+    /// (refused by default: a statement could otherwise write any file).
+    #[arg(long, global = true, env = "SKYQL_ALLOW_LOCAL_FILES")]
+    pub allow_local_files: bool,
     /// Print the HTTP requests instead of sending them.
     #[arg(long, global = true, env = "SKYQL_DRY_RUN")]
     pub dry_run: bool,
@@ -107,10 +118,36 @@ struct ExecArgs {
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
+        // `skyql exec ... | head`: the reader has all it wanted.
+        if let Some(code) = term::quiet_exit(&e) {
+            std::process::exit(code);
+        }
         let _ = std::io::stdout().flush();
-        eprintln!("error: {e:#}");
+        term::err_line(format_args!(
+            "error: {}",
+            output::visible(&format!("{e:#}"), true)
+        ));
         std::process::exit(1);
     }
+}
+
+/// A number between `MIN` and `MAX`, for flags that must stay in range.
+fn bounded_usize<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number; give one from {MIN} to {MAX}"))?;
+    if !(MIN..=MAX).contains(&n) {
+        return Err(format!(
+            "{n} is out of range; give a number from {MIN} to {MAX}"
+        ));
+    }
+    Ok(n)
+}
+
+/// The response size cap in bytes.
+pub fn max_response_bytes(global: &Global) -> usize {
+    global.max_response_mib.saturating_mul(1 << 20)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -125,7 +162,7 @@ fn run(cli: Cli) -> Result<()> {
             let registry = open_registry(&global)?;
             let (svc, name) = registry.resolve(&resource)?;
             let r = svc.resource(&name)?;
-            print!("{}", skyql_engine::reference_page(&svc, r));
+            term::out(skyql_engine::reference_page(&svc, r))?;
             Ok(())
         }
         Command::Srv(args) => srv_cmd::run(&global, open_registry(&global)?, args),
@@ -173,6 +210,7 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
     } else {
         (None, Engine::new(registry))
     };
+    engine.allow_local_files(global.allow_local_files);
     let format = output::Format::resolve(global.output);
     let mut out = std::io::stdout().lock();
     for stmt in statements {
@@ -180,7 +218,7 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
         output::write(&mut out, &table, format)?;
         if let Some(notice) = &table.notice {
             out.flush()?;
-            eprintln!("{notice}");
+            term::err_line(notice);
         }
     }
     out.flush()?;

@@ -1,7 +1,42 @@
 //! Result formatting: table, json, jsonl, csv, text and markdown.
+//!
+//! Values come from APIs and may hold terminal control characters (an ESC
+//! sequence can rewrite the screen or the window title): the formats meant
+//! for eyes (table, text, markdown) show them as visible escapes; csv, json
+//! and jsonl keep the data exact.
 
 use skyql_engine::{Cell, Table};
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+
+/// Whether a character must not reach a terminal raw: C0 and C1 controls,
+/// DEL, and the invisible bidirectional overrides that reorder text.
+fn is_unsafe(c: char, keep_newlines: bool) -> bool {
+    (c.is_control() && !(keep_newlines && c == '\n'))
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with control characters replaced by visible escapes (`\t`, `\r`,
+/// `\n`, `\u{1b}`); with `keep_newlines`, line breaks stay.
+pub fn visible(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe(c, keep_newlines)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c, keep_newlines) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            other => out.push_str(&format!("\\u{{{:x}}}", other as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -70,18 +105,31 @@ pub fn write(out: &mut impl Write, table: &Table, format: Format) -> std::io::Re
             Ok(())
         }
         Format::Text => {
-            writeln!(out, "{}", table.columns.join("|"))?;
+            let esc = |s: &str| visible(s, false).into_owned();
+            writeln!(
+                out,
+                "{}",
+                table
+                    .columns
+                    .iter()
+                    .map(|c| esc(c))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            )?;
             for r in &table.rows {
                 writeln!(
                     out,
                     "{}",
-                    r.iter().map(Cell::to_text).collect::<Vec<_>>().join("|")
+                    r.iter()
+                        .map(|c| esc(&c.to_text()))
+                        .collect::<Vec<_>>()
+                        .join("|")
                 )?;
             }
             Ok(())
         }
         Format::Markdown => {
-            let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+            let esc = |s: &str| visible(&s.replace('\n', " "), false).replace('|', "\\|");
             writeln!(
                 out,
                 "| {} |",
@@ -114,9 +162,9 @@ fn write_table(out: &mut impl Write, table: &Table) -> std::io::Result<()> {
     if std::io::stdout().is_terminal() {
         t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
     }
-    t.set_header(&table.columns);
+    t.set_header(table.columns.iter().map(|c| visible(c, true).into_owned()));
     for r in &table.rows {
-        t.add_row(r.iter().map(Cell::to_text));
+        t.add_row(r.iter().map(|c| visible(&c.to_text(), true).into_owned()));
     }
     writeln!(out, "{t}")
 }
@@ -136,5 +184,44 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format) -> String {
+        let mut t = Table::new(["name\u{1b}]0;x\u{7}"]);
+        t.push(vec!["a\u{1b}[2Jb\tc\r\nd\u{202e}e\u{9b}".into()]);
+        let mut out = Vec::new();
+        write(&mut out, &t, format).expect("write");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_eyes_and_kept_for_machines() {
+        for f in [Format::Table, Format::Text, Format::Markdown] {
+            let s = render(f);
+            assert!(
+                !s.chars().any(|c| is_unsafe(c, true)),
+                "{f:?} lets a control character through: {s:?}"
+            );
+            assert!(s.contains("a\\u{1b}[2Jb\\tc\\r"), "{f:?}: {s}");
+            assert!(s.contains("\\u{202e}e\\u{9b}"), "{f:?}: {s}");
+            assert!(s.contains("name\\u{1b}]0;x\\u{7}"), "{f:?}: {s}");
+        }
+        assert!(render(Format::Text).contains("\\r\\nd"));
+        for f in [Format::Csv, Format::Json, Format::Jsonl] {
+            let s = render(f);
+            assert!(!s.contains("\\u{1b}"), "{f:?} must keep data exact: {s}");
+        }
+        assert!(render(Format::Csv).contains("a\u{1b}[2Jb\tc\r\nd\u{202e}e\u{9b}"));
+        let json = render(Format::Json);
+        assert!(json.contains(r#""a\u001b[2Jb\tc\r\nd"#), "{json}");
+        assert!(json.contains("d\u{202e}e\u{9b}"), "{json}");
+        assert_eq!(visible("plain", false), "plain");
+        assert_eq!(visible("a\nb", true), "a\nb");
+        assert_eq!(visible("a\nb", false), "a\\nb");
     }
 }

@@ -3,8 +3,9 @@
 
 use crate::Global;
 use anyhow::{Context, Result};
-use skyql_client::{AuthConfig, Client, ClientConfig};
+use skyql_client::{AuthConfig, Client, ClientConfig, DryRunSink};
 use skyql_engine::Remote;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 
@@ -35,6 +36,11 @@ pub fn connect(global: &Global, emulator: Option<EmulatorOptions>) -> Result<(Co
         concurrency: global.concurrency.max(1),
         timeout: Duration::from_secs(global.timeout.max(1)),
         dry_run: global.dry_run,
+        // Exactly what would be sent, on stderr beside notices.
+        dry_run_sink: Some(DryRunSink(Arc::new(|r| {
+            crate::term::err_line(format_args!("[dry-run] {r}"))
+        }))),
+        max_response_bytes: crate::max_response_bytes(global),
         ..ClientConfig::default()
     };
     config.auth = match &global.auth {

@@ -1,8 +1,11 @@
 //! `skyql shell`: an interactive prompt with history (kept in the home
-//! folder), multi-line statements ending at `;`, and name completion.
+//! folder, readable by its owner only), multi-line statements ending at `;`,
+//! and name completion. What is left without `;` at the end of input runs
+//! (or is reported) rather than being dropped.
 
 use crate::Global;
 use crate::output::{self, Format};
+use crate::term;
 use anyhow::Result;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -112,18 +115,19 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
     let emulator = emulator.then(crate::remote::EmulatorOptions::default);
     let (_connection, remote) = crate::remote::connect(global, emulator)?;
     if let Some(e) = &_connection.emulator {
-        println!(
+        term::out_line(format_args!(
             "in-process emulator at {} with sample jobs in project demo-project",
             e.base_url
-        );
+        ))?;
     }
     let mut engine = Engine::with_remote(registry, remote);
+    engine.allow_local_files(global.allow_local_files);
     let format = Format::resolve(global.output);
     let mut buffer = String::new();
-    println!(
+    term::out_line(format_args!(
         "skyql {} interactive shell; end statements with `;`, `.exit` or Ctrl-D to leave",
         env!("CARGO_PKG_VERSION")
-    );
+    ))?;
     loop {
         let prompt = if buffer.is_empty() {
             "skyql>> "
@@ -144,31 +148,60 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
                 }
                 let sql = std::mem::take(&mut buffer);
                 let _ = rl.add_history_entry(sql.trim());
-                match skyql_engine::split_statements(&sql) {
-                    Ok(stmts) => {
-                        for stmt in stmts {
-                            match engine.execute(&stmt) {
-                                Ok(t) => {
-                                    output::write(&mut std::io::stdout().lock(), &t, format)?;
-                                    if let Some(n) = &t.notice {
-                                        eprintln!("{n}");
-                                    }
-                                }
-                                Err(e) => eprintln!("error: {e}"),
-                            }
-                        }
-                    }
-                    Err(e) => eprintln!("error: {e}"),
-                }
+                run_text(&mut engine, &sql, format)?;
             }
             Err(ReadlineError::Interrupted) => buffer.clear(),
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                // A last statement without `;` still runs (or says why not).
+                if !buffer.trim().is_empty() {
+                    let sql = std::mem::take(&mut buffer);
+                    let _ = rl.add_history_entry(sql.trim());
+                    run_text(&mut engine, &sql, format)?;
+                }
+                break;
+            }
             Err(e) => return Err(e.into()),
         }
     }
     if let Some(dir) = history.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let _ = rl.save_history(&history);
+    // Statements may hold secrets: the history is the owner's only.
+    if term::ensure_private(&history).is_ok() {
+        let _ = rl.save_history(&history);
+        let _ = term::ensure_private(&history);
+    }
+    Ok(())
+}
+
+/// Runs the statements of `sql`, printing results and errors; only a
+/// failure to write the output ends the shell.
+fn run_text(engine: &mut Engine, sql: &str, format: Format) -> Result<()> {
+    let stmts = match skyql_engine::split_statements(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            term::err_line(format_args!(
+                "error: {}",
+                output::visible(&e.to_string(), true)
+            ));
+            return Ok(());
+        }
+    };
+    for stmt in stmts {
+        match engine.execute(&stmt) {
+            Ok(t) => {
+                let mut out = std::io::stdout().lock();
+                output::write(&mut out, &t, format)?;
+                std::io::Write::flush(&mut out)?;
+                if let Some(n) = &t.notice {
+                    term::err_line(n);
+                }
+            }
+            Err(e) => term::err_line(format_args!(
+                "error: {}",
+                output::visible(&e.to_string(), true)
+            )),
+        }
+    }
     Ok(())
 }

@@ -519,3 +519,212 @@ fn credentials_reach_a_separate_emulator() {
         render(&out)
     );
 }
+
+// ---------------------------------------------------------------- hardening
+
+/// The output a reader stops reading: a closed pipe ends skyql quietly with
+/// status 0, a full disk with status 1 and a message; never a panic (101).
+#[test]
+fn write_errors_end_quietly() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let sql = "SHOW RESOURCES IN google.aiplatform";
+    for args in [
+        vec!["exec", sql],
+        vec!["docs", "google.aiplatform.custom_jobs"],
+    ] {
+        // A closed pipe: the read end is gone before skyql writes.
+        let mut child = bin()
+            .arg("--home")
+            .arg(home.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        // A full disk: an error on stderr, status 1.
+        if Path::new("/dev/full").exists() {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full");
+            let out = bin()
+                .arg("--home")
+                .arg(home.path())
+                .args(&args)
+                .stdout(full)
+                .output()
+                .expect("run");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.starts_with("error: "), "{args:?}: {err}");
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            // Both full: still status 1, never a panic.
+            let out = bin()
+                .arg("--home")
+                .arg(home.path())
+                .args(&args)
+                .stdout(
+                    std::fs::File::options()
+                        .write(true)
+                        .open("/dev/full")
+                        .expect("full"),
+                )
+                .stderr(
+                    std::fs::File::options()
+                        .write(true)
+                        .open("/dev/full")
+                        .expect("full"),
+                )
+                .status()
+                .expect("run");
+            assert_eq!(out.code(), Some(1), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn the_shell_runs_what_is_left_at_end_of_input_and_keeps_a_private_history() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut child = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args(["shell", "-o", "csv"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"SELECT 1 AS one;\nSELECT 'last'\n  AS tail")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", render(&out));
+    assert!(stdout.contains("one\n1\n"), "{stdout}");
+    assert!(stdout.contains("tail\nlast\n"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(home.path().join("history")).expect("history");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    // What is left and broken is reported, not dropped.
+    let mut child = bin()
+        .arg("--home")
+        .arg(home.path())
+        .arg("shell")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"SELECT 'unterminated")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: syntax error"),
+        "{}",
+        render(&out)
+    );
+}
+
+#[test]
+fn numeric_flags_are_bounded() {
+    for (flag, value) in [
+        ("--concurrency", "0"),
+        ("--concurrency", "100000"),
+        ("--concurrency", "-1"),
+        ("--timeout", "0"),
+        ("--timeout", "18446744073709551615"),
+        ("--max-response-mib", "0"),
+        ("--max-response-mib", "99999999999999999999"),
+    ] {
+        // `--flag=value`, so that `-1` is a value and not an option.
+        let out = bin()
+            .args(["exec", "SHOW PROVIDERS", &format!("{flag}={value}")])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn endpoints_with_credentials_are_refused_and_never_printed() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = bin()
+        .arg("--home")
+        .arg(home.path())
+        .args([
+            "exec",
+            "--dry-run",
+            "--endpoint",
+            "http://alice:hunter2@127.0.0.1:9",
+            "SELECT name FROM google.aiplatform.custom_jobs WHERE projectsId='p' AND locationsId='l'",
+        ])
+        .output()
+        .expect("run");
+    let all = render(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("user name or password"), "{all}");
+    assert!(!all.contains("hunter2") && !all.contains("alice"), "{all}");
+}
+
+#[test]
+fn registry_pull_checks_the_service_name_and_the_size_cap() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let widgets = fixtures().join("widgets.v1.json");
+    let pull = |args: &[&str]| {
+        bin()
+            .arg("--home")
+            .arg(home.path())
+            .args(["registry", "pull"])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    // A document named `widgets` pulled as aiplatform: refused, nothing stored.
+    let out = pull(&[
+        "google.aiplatform",
+        "--from",
+        &widgets.display().to_string(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("describes google.widgets, not google.aiplatform; nothing was stored"),
+        "{err}"
+    );
+    assert!(files_under(home.path()).is_empty());
+    // --as names what it really is.
+    let out = pull(&[
+        "google.aiplatform",
+        "--from",
+        &widgets.display().to_string(),
+        "--as",
+        "widgets",
+    ]);
+    assert!(out.status.success(), "{}", render(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pulled google.widgets v1"));
+    // An endless file stops at the cap.
+    if Path::new("/dev/zero").exists() {
+        let out = pull(&["google.x", "--from", "/dev/zero", "--max-response-mib", "1"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("larger than the limit of 1 MiB"), "{err}");
+    }
+}

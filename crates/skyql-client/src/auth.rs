@@ -127,6 +127,11 @@ impl Auth {
         )
     }
 
+    /// Whether requests carry a bearer token at all (not anonymous).
+    pub(crate) fn sends_token(&self) -> bool {
+        !matches!(self.config, AuthConfig::Anonymous)
+    }
+
     /// The bearer token to send, or `None` for anonymous requests. Holding the
     /// lock while fetching makes concurrent callers share one refresh.
     pub(crate) async fn token(&self) -> Result<Option<String>, Error> {

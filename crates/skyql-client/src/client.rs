@@ -3,8 +3,9 @@
 
 use crate::Error;
 use crate::auth::{Auth, EnvFn, process_env};
-use crate::config::ClientConfig;
-use crate::fetch::describe;
+use crate::config::{ClientConfig, DryRunRequest};
+use crate::fetch::{Capped, describe, read_capped};
+use crate::target::{check_base, is_loopback, may_carry_token, request_url};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,8 @@ pub struct Client {
 
 struct Inner {
     config: ClientConfig,
+    /// The checked `--endpoint`.
+    endpoint: Option<url::Url>,
     http: reqwest::Client,
     permits: Semaphore,
     auth: Auth,
@@ -65,16 +68,10 @@ impl Client {
     }
 
     fn build(config: ClientConfig, env: EnvFn) -> Result<Client, Error> {
-        if let Some(endpoint) = &config.endpoint {
-            let ok = url::Url::parse(endpoint)
-                .ok()
-                .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
-            if !ok {
-                return Err(Error::Config(format!(
-                    "--endpoint `{endpoint}` is not an http(s) URL; expected e.g. http://127.0.0.1:8089"
-                )));
-            }
-        }
+        let endpoint = match &config.endpoint {
+            Some(e) => Some(check_base(e, "--endpoint")?),
+            None => None,
+        };
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .pool_idle_timeout(Duration::from_secs(60));
@@ -85,7 +82,7 @@ impl Client {
                 .connect_timeout(config.timeout.min(Duration::from_secs(10)));
         }
         // An emulator on this machine is never reached through HTTP(S)_PROXY.
-        if config.endpoint.as_deref().is_some_and(is_loopback) {
+        if endpoint.as_ref().is_some_and(is_loopback) {
             builder = builder.no_proxy();
         }
         let http = builder
@@ -96,15 +93,11 @@ impl Client {
             inner: Arc::new(Inner {
                 permits: Semaphore::new(config.concurrency.max(1)),
                 config,
+                endpoint,
                 http,
                 auth,
             }),
         })
-    }
-
-    /// The configuration the client was built with.
-    pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
     }
 
     /// Sends one API request; retries 429/503 (any method), 502/504 and
@@ -115,16 +108,8 @@ impl Client {
     pub async fn send(&self, req: ApiRequest) -> Result<Value, Error> {
         let inner = &self.inner;
         let method_name = req.method.trim().to_ascii_uppercase();
-        let url = self.url_for(&req);
-        if inner.config.dry_run {
-            let mut line = format!("[dry-run] {method_name} {url}");
-            if let Some(body) = &req.body {
-                line.push('\n');
-                line.push_str(&body.to_string());
-            }
-            eprintln!("{line}");
-            return Ok(Value::Null);
-        }
+        let target = self.request_url(&req)?;
+        let url = target.to_string();
         let method = reqwest::Method::from_bytes(method_name.as_bytes())
             .map_err(|_| Error::Config(format!("`{}` is not an HTTP method", req.method)))?;
         let idempotent = matches!(
@@ -138,6 +123,17 @@ impl Client {
             ),
             None => None,
         };
+        if inner.config.dry_run {
+            if let Some(sink) = &inner.config.dry_run_sink {
+                (sink.0)(DryRunRequest {
+                    method: method_name,
+                    url,
+                    body,
+                });
+            }
+            return Ok(Value::Null);
+        }
+        let token_allowed = may_carry_token(&target, inner.endpoint.as_ref());
         let _permit = inner
             .permits
             .acquire()
@@ -146,8 +142,17 @@ impl Client {
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
-            let token = inner.auth.token().await?;
-            let mut rb = inner.http.request(method.clone(), &url);
+            let token = if token_allowed || !inner.auth.sends_token() {
+                inner.auth.token().await?
+            } else {
+                return Err(Error::Config(format!(
+                    "{method_name} {url}: refusing to send credentials in clear text to {}: \
+                     the service's root URL is plain http. Use an https root URL, or name that \
+                     server with --endpoint if you trust it",
+                    target.host_str().unwrap_or("?")
+                )));
+            };
+            let mut rb = inner.http.request(method.clone(), target.clone());
             if let Some(t) = &token {
                 rb = rb.bearer_auth(t);
             }
@@ -183,9 +188,16 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let bytes = match resp.bytes().await {
+            let bytes = match read_capped(resp, inner.config.max_response_bytes).await {
                 Ok(b) => b,
-                Err(e) => {
+                Err(Capped::TooLarge) => {
+                    return Err(Error::TooLarge {
+                        method: method_name.clone(),
+                        url: url.clone(),
+                        limit: inner.config.max_response_bytes,
+                    });
+                }
+                Err(Capped::Transport(e)) => {
                     if idempotent && attempt < inner.config.max_retries {
                         tokio::time::sleep(backoff(attempt, None)).await;
                         attempt += 1;
@@ -224,40 +236,18 @@ impl Client {
         }
     }
 
-    /// The URL a request would go to (endpoint override applied), with its
-    /// query string: for messages and dry-run.
-    pub fn url_for(&self, req: &ApiRequest) -> String {
-        let root = match &self.inner.config.endpoint {
-            Some(e) => e.as_str(),
-            None => req.root_url.as_str(),
-        };
-        let mut url = format!(
-            "{}/{}",
-            root.trim_end_matches('/'),
-            req.path.trim_start_matches('/')
-        );
-        if !req.query.is_empty() {
-            let mut ser = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &req.query {
-                ser.append_pair(k, v);
-            }
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&ser.finish());
-        }
-        url
+    /// The URL a request goes to (endpoint override applied), with its query
+    /// string: exactly what is sent, and what dry-run shows.
+    pub fn url_for(&self, req: &ApiRequest) -> Result<String, Error> {
+        self.request_url(req).map(String::from)
     }
-}
 
-/// Whether a URL names this machine (localhost, 127.0.0.0/8, ::1).
-fn is_loopback(url: &str) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+    fn request_url(&self, req: &ApiRequest) -> Result<url::Url, Error> {
+        let root = match &self.inner.endpoint {
+            Some(e) => e.clone(),
+            None => check_base(&req.root_url, "the service's root URL")?,
+        };
+        request_url(&root, &req.path, &req.query)
     }
 }
 
@@ -462,11 +452,11 @@ mod tests {
 
     #[test]
     fn loopback_endpoints() {
-        assert!(is_loopback("http://127.0.0.1:8089"));
-        assert!(is_loopback("http://localhost/"));
-        assert!(is_loopback("http://[::1]:80/x"));
-        assert!(!is_loopback("https://aiplatform.googleapis.com/"));
-        assert!(!is_loopback("nonsense"));
+        let l = |s: &str| is_loopback(&url::Url::parse(s).expect("url"));
+        assert!(l("http://127.0.0.1:8089"));
+        assert!(l("http://localhost/"));
+        assert!(l("http://[::1]:80/x"));
+        assert!(!l("https://aiplatform.googleapis.com/"));
     }
 
     #[test]

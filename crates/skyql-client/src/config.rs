@@ -5,7 +5,41 @@
 use crate::Error;
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Default cap on one response body (API answers and fetched documents).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+
+/// A request the client would have sent in dry-run mode: exactly the method,
+/// URL and body bytes it would put on the wire (headers aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRunRequest {
+    pub method: String,
+    pub url: String,
+    pub body: Option<Vec<u8>>,
+}
+
+impl std::fmt::Display for DryRunRequest {
+    /// `METHOD URL`, then the body on the next line when there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.url)?;
+        if let Some(b) = &self.body {
+            write!(f, "\n{}", String::from_utf8_lossy(b))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where dry-run requests go (the CLI prints them; the client never does).
+#[derive(Clone)]
+pub struct DryRunSink(pub Arc<dyn Fn(DryRunRequest) + Send + Sync>);
+
+impl std::fmt::Debug for DryRunSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DryRunSink")
+    }
+}
 
 /// Everything the client needs to know; `Default` is Google with
 /// [`AuthConfig::Default`] credentials, 16 requests in flight, 60 s per request.
@@ -19,9 +53,13 @@ pub struct ClientConfig {
     pub concurrency: usize,
     /// Per request (each attempt).
     pub timeout: Duration,
-    /// Print each request (method, URL, body) to stderr and send nothing;
-    /// responses are `Value::Null`.
+    /// Send nothing: hand each request (method, URL, body) to
+    /// `dry_run_sink` instead; responses are `Value::Null`.
     pub dry_run: bool,
+    /// Receives dry-run requests (without one they are dropped).
+    pub dry_run_sink: Option<DryRunSink>,
+    /// A response body (or fetched document) larger than this is an error.
+    pub max_response_bytes: usize,
     /// Retries after the first attempt.
     pub max_retries: u32,
     pub user_agent: String,
@@ -35,6 +73,8 @@ impl Default for ClientConfig {
             concurrency: 16,
             timeout: Duration::from_secs(60),
             dry_run: false,
+            dry_run_sink: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_retries: 5,
             user_agent: concat!("skyql/", env!("CARGO_PKG_VERSION")).to_string(),
         }

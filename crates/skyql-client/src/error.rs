@@ -43,6 +43,16 @@ pub enum Error {
         message: String,
         body: String,
     },
+    /// A response body over the configured size cap.
+    #[error(
+        "{method} {url}: the response is larger than the limit of {}; raise it with --max-response-mib if it is expected",
+        size(*limit)
+    )]
+    TooLarge {
+        method: String,
+        url: String,
+        limit: usize,
+    },
     /// No token could be obtained; `source` names the credential source tried.
     #[error("{source_name}: {message}")]
     Auth {
@@ -54,6 +64,15 @@ pub enum Error {
     Config(String),
     #[error("`{url}` is not an http(s) URL")]
     BadUrl { url: String },
+}
+
+/// `64 MiB`, or bytes when not a whole number of MiB.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// `GET url: 404 NOT_FOUND: message`, plus field violations of a

@@ -22,16 +22,26 @@
 //! - Answers: an empty 2xx body is `{}`; Google's error JSON becomes
 //!   [`Error::Api`]; any other error body becomes [`Error::Status`] with its
 //!   first 200 characters.
-//! - Dry run prints `[dry-run] METHOD URL` (and the JSON body on the next
-//!   line) to stderr, fetches no token and sends nothing.
+//! - Dry run hands each request (method, the exact URL and body bytes that
+//!   would be sent) to the configured [`DryRunSink`], fetches no token and
+//!   sends nothing. The client never prints.
+//! - Where requests go: the URL is built once from the root (or
+//!   `--endpoint`) and the encoded path, never resolved (a `.`/`..`/empty
+//!   segment is refused); endpoints with userinfo, a query or a fragment are
+//!   refused and userinfo is never echoed. A bearer token is only sent over
+//!   https, to loopback, or to the `--endpoint` the user gave.
+//! - A response body larger than `max_response_bytes` (64 MiB by default)
+//!   is an error, for API answers and fetched documents alike.
 
 mod auth;
 mod client;
 mod config;
 mod error;
 mod fetch;
+mod target;
 
 pub use client::{ApiRequest, Client};
-pub use config::{AuthConfig, ClientConfig};
+pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, DryRunRequest, DryRunSink};
 pub use error::Error;
 pub use fetch::fetch_bytes;
+pub use target::redact;

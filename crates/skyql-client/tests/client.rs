@@ -6,7 +6,9 @@
 //! `Client::with_env`, so tests stay independent of each other.
 
 use serde_json::{Value, json};
-use skyql_client::{ApiRequest, AuthConfig, Client, ClientConfig, Error};
+use skyql_client::{
+    ApiRequest, AuthConfig, Client, ClientConfig, DryRunRequest, DryRunSink, Error,
+};
 use skyql_emulator::{Config, Running};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -736,7 +738,7 @@ async fn query_parameters_reach_the_server() {
         ..get(JOBS)
     };
     assert_eq!(
-        client.url_for(&req),
+        client.url_for(&req).expect("url"),
         format!(
             "{}/{JOBS}?pageSize=2&readMask=name%2Cstate",
             running.base_url
@@ -763,7 +765,7 @@ fn url_for_applies_the_endpoint_override() {
     };
     let google = Client::with_env(ClientConfig::default(), |_| None).expect("client");
     assert_eq!(
-        google.url_for(&req),
+        google.url_for(&req).expect("url"),
         "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations?a=1+2&a=x%26y"
     );
     let local = client_at(
@@ -772,7 +774,7 @@ fn url_for_applies_the_endpoint_override() {
         |_| {},
     );
     assert_eq!(
-        local.url_for(&get("/v1/x")),
+        local.url_for(&get("/v1/x")).expect("url"),
         "http://127.0.0.1:8089/prefix/v1/x"
     );
     let bad = Client::with_env(
@@ -1029,4 +1031,258 @@ async fn retry_rules_depend_on_method_and_status() {
         "{}",
         heads[0]
     );
+}
+
+// ---------------------------------------------------------------- hardening
+
+/// A loopback server that answers one request with `{}` and hands back the
+/// request line and the body bytes it received.
+fn capture_one() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => buf.push(byte[0]),
+                _ => break,
+            }
+        }
+        let head = String::from_utf8_lossy(&buf).to_string();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        let _ = stream.read_exact(&mut body);
+        let _ = stream.write_all(&http("200 OK", "application/json", "{}"));
+        let line = head.lines().next().unwrap_or_default().to_string();
+        let _ = tx.send((line, body));
+    });
+    (base_url, rx)
+}
+
+fn recording_sink() -> (DryRunSink, Arc<Mutex<Vec<DryRunRequest>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    (
+        DryRunSink(Arc::new(move |r| s.lock().expect("lock").push(r))),
+        seen,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_shows_exactly_what_is_sent() {
+    let (base_url, received) = capture_one();
+    let req = ApiRequest {
+        method: "post".into(),
+        query: vec![
+            ("updateMask".into(), "a,b c".into()),
+            ("x".into(), "é&=?#".into()),
+        ],
+        body: Some(json!({"displayName": "dry \u{1b} run", "n": 1.5, "labels": {"k": "v"}})),
+        ..get("v1/projects/p%2Fq/locations/l/customJobs/a:cancel")
+    };
+    let (sink, seen) = recording_sink();
+    let dry = client_at(&base_url, AuthConfig::Anonymous, |c| {
+        c.dry_run = true;
+        c.dry_run_sink = Some(sink);
+    });
+    assert_eq!(dry.send(req.clone()).await.expect("dry"), Value::Null);
+    let shown = seen
+        .lock()
+        .expect("lock")
+        .pop()
+        .expect("one dry-run request");
+    let live = client_at(&base_url, AuthConfig::Anonymous, |_| {});
+    live.send(req).await.expect("sent");
+    let (line, body) = received
+        .recv_timeout(Duration::from_secs(10))
+        .expect("received");
+    // The request line carries the path and query; the URL adds the origin.
+    let target = shown
+        .url
+        .strip_prefix(&base_url)
+        .expect("dry-run URL at the endpoint");
+    assert_eq!(line, format!("{} {target} HTTP/1.1", shown.method));
+    assert_eq!(Some(body), shown.body);
+    assert_eq!(
+        shown.to_string().lines().next(),
+        Some(format!("POST {}", shown.url).as_str())
+    );
+}
+
+#[test]
+fn endpoints_with_userinfo_query_or_fragment_are_refused_without_echoing_secrets() {
+    for bad in [
+        "http://user:hunter2@127.0.0.1:8089",
+        "http://127.0.0.1:8089/?key=1",
+        "http://127.0.0.1:8089/#f",
+    ] {
+        let err = Client::with_env(
+            ClientConfig {
+                endpoint: Some(bad.into()),
+                ..ClientConfig::default()
+            },
+            |_| None,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            err.starts_with("--endpoint `http://127.0.0.1:8089"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2") && !err.contains("user:"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segments_never_reach_the_wire() {
+    let server = canned(vec![]);
+    let (sink, seen) = recording_sink();
+    for dry in [true, false] {
+        let client = client_at(&server.base_url, AuthConfig::Anonymous, |c| {
+            c.dry_run = dry;
+            c.dry_run_sink = Some(sink.clone());
+        });
+        for path in [
+            "v1/projects/p/datasets/important-dataset/savedQueries/..",
+            "v1/projects/p/locations/l/customJobs/.",
+            "v1/projects/p/locations/l/customJobs/%2e%2E",
+            "v1/projects//locations",
+        ] {
+            let e = client
+                .send(ApiRequest {
+                    method: "DELETE".into(),
+                    ..get(path)
+                })
+                .await
+                .expect_err(path)
+                .to_string();
+            assert!(e.contains("refusing to send it"), "{e}");
+        }
+    }
+    assert!(seen.lock().expect("lock").is_empty());
+    assert!(server.requests.lock().expect("lock").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_never_go_in_clear_text_to_a_documents_host() {
+    // A pulled document's rootUrl: plain http, not loopback, not --endpoint.
+    // Refused before any connection (or DNS lookup) is made.
+    let client = Client::with_env(
+        ClientConfig {
+            auth: AuthConfig::AccessToken("secret-token".into()),
+            ..ClientConfig::default()
+        },
+        |_| None,
+    )
+    .expect("client");
+    let e = client
+        .send(ApiRequest {
+            root_url: "http://widgets.skyql-test.invalid/".into(),
+            ..get("v1/widgets")
+        })
+        .await
+        .expect_err("clear text")
+        .to_string();
+    assert!(
+        e.contains("refusing to send credentials in clear text"),
+        "{e}"
+    );
+    assert!(!e.contains("secret-token"), "{e}");
+    // A root URL with userinfo is refused and not echoed.
+    let e = client
+        .send(ApiRequest {
+            root_url: "https://me:pw@widgets.skyql-test.invalid/".into(),
+            ..get("v1/widgets")
+        })
+        .await
+        .expect_err("userinfo")
+        .to_string();
+    assert!(!e.contains("me:pw"), "{e}");
+    // To loopback (or the --endpoint) over http the token goes.
+    let server = canned(vec![http("200 OK", "application/json", "{}")]);
+    let local = client_at(
+        &server.base_url,
+        AuthConfig::AccessToken("secret-token".into()),
+        |_| {},
+    );
+    local.send(get("v1/widgets")).await.expect("loopback");
+    let heads = server.requests.lock().expect("lock").clone();
+    assert_eq!(bearer(&heads[0]).as_deref(), Some("secret-token"));
+    assert_eq!(
+        heads[0]
+            .to_ascii_lowercase()
+            .matches("authorization:")
+            .count(),
+        1
+    );
+}
+
+/// An endless chunked body: the client stops reading at the cap.
+fn endless_body_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let _ = read_head(&mut stream);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            );
+            let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+            // Bounded: far more than the caps below, far less than memory.
+            for _ in 0..1024 {
+                if stream.write_all(chunk.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    base_url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_and_documents_over_the_size_cap_are_errors() {
+    let base_url = endless_body_server();
+    let client = client_at(&base_url, AuthConfig::Anonymous, |c| {
+        c.max_response_bytes = 1 << 20;
+        c.max_retries = 0;
+    });
+    let e = client.send(get("v1/big")).await.expect_err("too large");
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+    assert!(
+        e.to_string().contains("larger than the limit of 1 MiB"),
+        "{e}"
+    );
+    let e = skyql_client::fetch_bytes(
+        &format!("{base_url}/$discovery/rest?version=v1"),
+        Duration::from_secs(20),
+        2 << 20,
+    )
+    .await
+    .expect_err("too large");
+    assert!(
+        e.to_string().contains("larger than the limit of 2 MiB"),
+        "{e}"
+    );
+    // A document URL with userinfo is refused without echoing it.
+    let e = skyql_client::fetch_bytes("http://u:pw@127.0.0.1:9/x", Duration::from_secs(1), 1 << 20)
+        .await
+        .expect_err("userinfo")
+        .to_string();
+    assert!(!e.contains("u:pw"), "{e}");
 }

@@ -112,6 +112,39 @@ fn check_hint(word: &str, loc: Location) -> Result<(), Error> {
     })
 }
 
+/// `x IN ()` (standard SQL has no empty list; SQLite folds it to false, so
+/// a required parameter given that way would be reported as missing
+/// altogether): a syntax error naming the column. `tokens` ends at `)`.
+fn reject_empty_in(
+    tokens: &[Token],
+    spans: &[std::ops::Range<usize>],
+    sql: &str,
+    locations: &[Location],
+) -> Result<(), Error> {
+    let n = tokens.len();
+    if n < 3
+        || !matches!(tokens[n - 2], Token::LParen)
+        || !matches!(&tokens[n - 3], Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("IN"))
+    {
+        return Ok(());
+    }
+    let subject = match n.checked_sub(4).map(|i| (&tokens[i], &spans[i])) {
+        Some((Token::Word(_), span)) => format!("`{} IN ()`", &sql[span.clone()]),
+        _ => "`IN ()`".to_string(),
+    };
+    let (line, column) = locations
+        .get(n - 3)
+        .map_or((0, 0), |at| (at.line, at.column));
+    Err(Error::Syntax {
+        line,
+        column,
+        message: format!(
+            "{subject} lists no values; give at least one, e.g. IN ('a', 'b') (an empty list \
+             matches nothing)"
+        ),
+    })
+}
+
 /// Where a statement is in SQLite's `CREATE TRIGGER` rule (as in SQLite's
 /// `sqlite3_complete`): inside a trigger, a `;` ends the statement only when
 /// it follows `; END`.
@@ -191,6 +224,8 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
     let mut start: Option<(usize, u64)> = None;
     let mut end = 0usize;
     let mut trigger = TriggerState::default();
+    // Where each token of the current statement starts (for messages).
+    let mut locations: Vec<Location> = Vec::new();
     let mut flush = |current: &mut Vec<Token>,
                      spans: &mut Vec<std::ops::Range<usize>>,
                      hints: &mut Vec<String>,
@@ -216,6 +251,7 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
             Token::SemiColon if current.is_empty() || trigger.ends_at_semicolon() => {
                 flush(&mut current, &mut spans, &mut hints, &mut start, end);
                 trigger = TriggerState::default();
+                locations.clear();
             }
             Token::EOF => {}
             Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+') => {
@@ -237,6 +273,10 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>, Error> {
                 if !matches!(other, Token::SemiColon) {
                     trigger.see(&current);
                 }
+                if matches!(other, Token::RParen) {
+                    reject_empty_in(&current, &spans, sql, &locations)?;
+                }
+                locations.push(t.span.start);
             }
         }
     }
@@ -284,6 +324,22 @@ mod tests {
         // Inside a string or a comment too: SQLite stops there all the same.
         assert!(split_statements("SELECT 'a\0b'").is_err());
         assert!(split_statements("SELECT 1 -- \0\n").is_err());
+    }
+
+    #[test]
+    fn an_empty_in_list_names_its_column() {
+        let e = split_statements(
+            "SELECT * FROM t WHERE projectsId = 'p'\n  AND locationsId IN ( ) AND x = 1",
+        )
+        .expect_err("empty IN")
+        .to_string();
+        assert_eq!(
+            e,
+            "syntax error at line 2, column 19: `locationsId IN ()` lists no values; give at \
+             least one, e.g. IN ('a', 'b') (an empty list matches nothing)"
+        );
+        assert!(split_statements("SELECT 1 WHERE 1 NOT IN ()").is_err());
+        assert!(split_statements("SELECT 1 WHERE 1 IN (2) AND f() = 1").is_ok());
     }
 
     #[test]
