@@ -7,6 +7,8 @@ use skyql_registry::Registry;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+#[path = "engine/loopback.rs"]
+mod loopback;
 #[path = "engine/naming.rs"]
 mod naming;
 

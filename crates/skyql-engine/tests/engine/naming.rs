@@ -3,16 +3,13 @@
 //! from the WHERE clause, the URL each name leads to, and one row per IAM
 //! binding carrying its policy's etag and version.
 
+use crate::loopback::Log;
 use skyql_client::{AuthConfig, Client, ClientConfig};
 use skyql_engine::{Engine, Remote, Table};
 use skyql_registry::Registry;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const GADGETS: &[u8] = include_bytes!("../fixtures/gadgets.v1.json");
-
-/// (method, path with query) of every request, in order.
-type Log = Arc<Mutex<Vec<(String, String)>>>;
 
 /// Answers the fixture's URLs as the APIs it imitates would.
 fn reply(method: &str, path: &str) -> Option<String> {
@@ -43,54 +40,18 @@ fn reply(method: &str, path: &str) -> Option<String> {
     })
 }
 
+/// The fake: the fixture's URLs answered, anything else a Google 404.
 fn serve() -> (String, Log) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let log: Log = Arc::new(Mutex::new(Vec::new()));
-    let seen = log.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut first = String::new();
-            if reader.read_line(&mut first).is_err() {
-                continue;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let mut parts = first.split_whitespace();
-            let method = parts.next().unwrap_or("").to_string();
-            let target = parts.next().unwrap_or("").to_string();
-            seen.lock()
-                .expect("log")
-                .push((method.clone(), target.clone()));
-            let path = target.split('?').next().unwrap_or("");
-            let (status, body) = match reply(&method, path) {
-                Some(b) => ("200 OK", b),
-                None => (
-                    "404 Not Found",
-                    r#"{"error":{"code":404,"message":"not found","status":"NOT_FOUND"}}"#.into(),
-                ),
-            };
-            let mut s = stream;
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+    crate::loopback::serve(|method, target, _body| {
+        let path = target.split('?').next().unwrap_or("");
+        match reply(method, path) {
+            Some(body) => (200, body),
+            None => (
+                404,
+                r#"{"error":{"code":404,"message":"not found","status":"NOT_FOUND"}}"#.into(),
+            ),
         }
-    });
-    (format!("http://{addr}"), log)
+    })
 }
 
 struct Setup {
@@ -142,8 +103,14 @@ fn run(s: &mut Setup, sql: &str) -> Table {
     tables.pop().expect("one table")
 }
 
+/// (method, path with query) of every request since the statement began.
 fn requests(s: &Setup) -> Vec<(String, String)> {
-    s.log.lock().expect("log").clone()
+    s.log
+        .lock()
+        .expect("log")
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect()
 }
 
 fn column(t: &Table, name: &str) -> Vec<String> {
