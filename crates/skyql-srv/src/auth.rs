@@ -44,29 +44,22 @@ pub enum Startup {
 }
 
 impl Startup {
-    pub fn new(
-        password: Option<String>,
-        cert_pem: Option<Vec<u8>>,
-        cancels: Arc<ConnectionManager>,
-    ) -> Result<Startup, Error> {
+    pub fn new(password: Option<String>, cancels: Arc<ConnectionManager>) -> Startup {
         let Some(password) = password else {
-            return Ok(Startup::Trust(Box::new(Trust {
+            return Startup::Trust(Box::new(Trust {
                 cancels,
                 pids: RandomPidSecretKeyGenerator::default(),
                 params: parameters(),
-            })));
+            }));
         };
+        // No channel binding (SCRAM-SHA-256-PLUS): pgwire would offer it on
+        // plain connections too, which clients rightly refuse.
         let mut scram = ScramAuth::new(Arc::new(FilePassword { password }));
         scram.set_iterations(SCRAM_ITERATIONS);
-        if let Some(pem) = cert_pem {
-            scram.configure_certificate(&pem).map_err(|e| {
-                Error::TlsConfig(format!("certificate for SCRAM channel binding: {e}"))
-            })?;
-        }
         let handler = SASLAuthStartupHandler::new(Arc::new(parameters()))
             .with_scram(scram)
             .with_connection_manager(cancels);
-        Ok(Startup::Scram(Box::new(handler)))
+        Startup::Scram(Box::new(handler))
     }
 }
 

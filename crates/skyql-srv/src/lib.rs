@@ -90,13 +90,6 @@ impl Server {
             Some(files) => Some(auth::tls_acceptor(files)?),
             None => None,
         };
-        let cert_pem = match &config.tls {
-            Some(files) => Some(std::fs::read(&files.cert).map_err(|e| Error::Tls {
-                path: files.cert.clone(),
-                message: e.to_string(),
-            })?),
-            None => None,
-        };
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| Error::Bind {
@@ -104,7 +97,7 @@ impl Server {
                 source: e,
             })?;
         let cancels = Arc::new(pgwire::api::ConnectionManager::new());
-        let startup = auth::Startup::new(config.password.clone(), cert_pem, cancels.clone())?;
+        let startup = auth::Startup::new(config.password.clone(), cancels.clone());
         let shared = Arc::new(Shared {
             catalog: catalog::CatalogData::new(config.registry.clone()),
             registry: config.registry,

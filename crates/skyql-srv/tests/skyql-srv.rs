@@ -14,5 +14,7 @@ mod fdw;
 mod harness;
 #[path = "skyql-srv/psql.rs"]
 mod psql;
+#[path = "skyql-srv/secure.rs"]
+mod secure;
 #[path = "skyql-srv/wire.rs"]
 mod wire;
