@@ -446,3 +446,7 @@ fn the_exceptions_table_names_real_methods() {
         );
     }
 }
+
+mod provider {
+    pub mod properties;
+}
