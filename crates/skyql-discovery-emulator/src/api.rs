@@ -88,7 +88,11 @@ impl MethodDef {
     /// A create whose path names the new resource itself (`PUT v1/{+name}`, as pubsub's
     /// topics), rather than its collection.
     pub fn creates_at_key(&self) -> bool {
-        self.role == Role::Create && !matches!(self.template.segs.last(), Some(Seg::Lit(_)))
+        self.role == Role::Create
+            && match self.template.segs.last() {
+                Some(Seg::Lit(_)) | None => false,
+                Some(Seg::Var(v) | Seg::Rest(v)) => self.http == "PUT" || v == "name",
+            }
     }
 
     /// Whether the method declares this query parameter.
@@ -275,10 +279,21 @@ fn detect_family(service: &Service) -> Family {
     if has("Bucket", "metageneration") || has("Object", "metageneration") {
         return Family::Storage;
     }
-    let aip = service.resources.iter().any(|r| {
-        r.methods
-            .iter()
-            .any(|m| m.path.contains("{+name}") || m.path.contains("{+parent}"))
-    });
-    if aip { Family::Aip } else { Family::Plain }
+    // AIP-style when most creates name their parent as a whole (`v1/{+parent}/things`)
+    // or the new resource itself (`v1/{+name}`).
+    let (mut creates, mut whole) = (0, 0);
+    for m in service.resources.iter().flat_map(|r| r.methods.iter()) {
+        let name = m.id.rsplit('.').next().unwrap_or_default();
+        if name == "create" || name == "insert" {
+            creates += 1;
+            if m.path.contains("{+parent}") || m.path.contains("{+name}") {
+                whole += 1;
+            }
+        }
+    }
+    if creates > 0 && whole * 2 >= creates {
+        Family::Aip
+    } else {
+        Family::Plain
+    }
 }

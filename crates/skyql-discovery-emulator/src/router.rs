@@ -7,7 +7,8 @@
 //! When several documents have the same path (`v1/projects/{p}/locations` is in many
 //! AIP services), the one whose `servicePath` the request carried wins, then the one whose
 //! host the `Host` header names (`cloudkms.googleapis.com`, or `cloudkms.localhost`),
-//! then the one listed first in `--services`.
+//! then (for a request naming an existing resource) the one that holds it, then the one
+//! listed first in `--services`.
 
 use std::collections::HashMap;
 
@@ -84,10 +85,10 @@ impl Router {
         fixed.chain(self.other.iter().copied())
     }
 
-    /// Finds the method a request means.
-    pub fn find(&self, apis: &[Api], http: &str, segs: &[String], host: &str) -> Option<Found> {
+    /// Every method a request may mean, best first.
+    pub fn find(&self, apis: &[Api], http: &str, segs: &[String], host: &str) -> Vec<Found> {
         let hostname = host.split(':').next().unwrap_or(host);
-        let mut best: Option<((u8, u8, u8, usize), Found)> = None;
+        let mut found: Vec<((u8, u8, u8, usize), Found)> = Vec::new();
         let mut consider = |apis: &[Api], rel: &[String], only: Option<&[usize]>| {
             for e in self.candidates(http, rel) {
                 if only.is_some_and(|o| !o.contains(&e.api)) {
@@ -119,16 +120,14 @@ impl Router {
                     u8::try_from(literals).unwrap_or(u8::MAX),
                     usize::MAX - e.api,
                 );
-                if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                    best = Some((
-                        score,
-                        Found {
-                            api: e.api,
-                            method: e.method,
-                            bound,
-                        },
-                    ));
-                }
+                found.push((
+                    score,
+                    Found {
+                        api: e.api,
+                        method: e.method,
+                        bound,
+                    },
+                ));
             }
         };
         for (prefix, owners) in &self.prefixes {
@@ -137,6 +136,7 @@ impl Router {
             }
         }
         consider(apis, segs, None);
-        best.map(|(_, f)| f)
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
+        found.into_iter().map(|(_, f)| f).collect()
     }
 }

@@ -146,10 +146,10 @@ async fn api(
         }
     };
     let host = host_of(&parts);
-    let Some(found) = state
+    let candidates = state
         .router
-        .find(&state.apis, parts.method.as_str(), &segs, &host)
-    else {
+        .find(&state.apis, parts.method.as_str(), &segs, &host);
+    let Some(found) = pick(state, candidates) else {
         return (None, no_route(path));
     };
     let api = &state.apis[found.api];
@@ -273,6 +273,44 @@ async fn api(
         return (Some(stat), e.legacy(legacy).into_response());
     }
     (Some(stat), json_response(status, &value, out.pretty))
+}
+
+/// The best route; among equally good ones from different services (the same AIP path
+/// in several APIs), the one whose store holds the resource the request names.
+fn pick(state: &State, candidates: Vec<crate::router::Found>) -> Option<crate::router::Found> {
+    let first = candidates.first()?;
+    let same_path = |f: &crate::router::Found| {
+        f.bound.segs == first.bound.segs
+            && state.apis[f.api].methods[f.method].template.segs.len()
+                == state.apis[first.api].methods[first.method]
+                    .template
+                    .segs
+                    .len()
+    };
+    if candidates.len() > 1
+        && candidates
+            .iter()
+            .skip(1)
+            .any(|f| f.api != first.api && same_path(f))
+    {
+        let holds = |f: &crate::router::Found| {
+            let api = &state.apis[f.api];
+            let m = &api.methods[f.method];
+            let key = &f.bound.segs[m.key_skip.min(f.bound.segs.len())..];
+            let Some((id, coll)) = key.split_last() else {
+                return false;
+            };
+            state
+                .store
+                .read()
+                .map(|s| s.get(&api.id(), &coll.join("/"), id).is_some())
+                .unwrap_or(false)
+        };
+        if let Some(i) = candidates.iter().position(holds) {
+            return candidates.into_iter().nth(i);
+        }
+    }
+    candidates.into_iter().next()
 }
 
 async fn read_body(

@@ -53,7 +53,8 @@ pub fn valid_name(name: &str) -> bool {
         && b.last() != Some(&b'-')
 }
 
-/// The scope of a key: `projects/p/zones/z`, `projects/p/regions/r` or `projects/p/global`.
+/// The scope of a key: `projects/p/zones/z`, `projects/p/regions/r`, `projects/p/global`,
+/// or for resources outside projects the key's parent.
 pub fn scope_of(key: &[String]) -> Option<Vec<String>> {
     match key {
         [p, project, kind, name, ..]
@@ -64,6 +65,9 @@ pub fn scope_of(key: &[String]) -> Option<Vec<String>> {
         [p, project, ..] if p == "projects" => {
             Some(vec![p.clone(), project.clone(), "global".into()])
         }
+        // Organization-level resources (`locations/global/firewallPolicies/x`) keep their
+        // operations beside them (`locations/global/operations`).
+        [_, _, ..] => Some(key[..key.len() - 2].to_vec()),
         _ => None,
     }
 }
