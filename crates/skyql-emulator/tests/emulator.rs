@@ -7,6 +7,7 @@
 mod emulator {
     pub mod edges;
     pub mod operations;
+    pub mod properties;
     pub mod proto_json;
     pub mod schema_sync;
     pub mod validation;
