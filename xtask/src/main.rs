@@ -5,6 +5,7 @@
 mod bench;
 mod bench_emulator;
 mod bench_select;
+mod bench_srv;
 mod discovery;
 mod srv_clients;
 mod test;
@@ -26,7 +27,9 @@ commands:
                       `bench` times)
   bench-emulator      emulator throughput and memory benchmark
   bench-select        SELECT against the emulator: skyql vs a bare HTTP loop vs
-                      Google's Python client; peak memory over 100,000 jobs";
+                      Google's Python client; peak memory over 100,000 jobs
+  bench-srv           skyql srv: 50 PostgreSQL connections running list and get
+                      queries at once (queries/s, p99, errors)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +46,7 @@ fn main() -> Result<()> {
         "bench-load" => bench::load_all(),
         "bench-emulator" => bench_emulator::run(rest),
         "bench-select" => bench_select::run(rest),
+        "bench-srv" => bench_srv::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

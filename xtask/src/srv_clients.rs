@@ -52,8 +52,13 @@ pub fn install(root: &Path) -> Result<()> {
             c
         };
         run(&mut apt(&["update", "-qq"]))?;
-        run(&mut apt(&["install", "-y", "-qq", "libpostgresql-jdbc-java"]))
-            .context("installing pgjdbc (libpostgresql-jdbc-java)")?;
+        run(&mut apt(&[
+            "install",
+            "-y",
+            "-qq",
+            "libpostgresql-jdbc-java",
+        ]))
+        .context("installing pgjdbc (libpostgresql-jdbc-java)")?;
     }
     Ok(())
 }

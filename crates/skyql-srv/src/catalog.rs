@@ -247,12 +247,29 @@ pub struct Session {
 
 pub type Settings = Arc<Mutex<HashMap<String, String>>>;
 
+/// Cancels the statement of the connection with this process id.
+pub type CancelFn = Arc<dyn Fn(i32) -> bool + Send + Sync>;
+
 impl Session {
-    pub fn open(data: &CatalogData, settings: Settings, pid: i32) -> rusqlite::Result<Session> {
+    pub fn open(
+        data: &CatalogData,
+        settings: Settings,
+        pid: i32,
+        cancel: CancelFn,
+    ) -> rusqlite::Result<Session> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         fill(&conn, &data.built())?;
         functions(&conn, settings, pid)?;
+        conn.create_scalar_function(
+            "pg_cancel_backend",
+            1,
+            FunctionFlags::SQLITE_UTF8,
+            move |ctx| {
+                let pid: i32 = ctx.get(0)?;
+                Ok(cancel(pid))
+            },
+        )?;
         Ok(Session { conn })
     }
 

@@ -51,12 +51,20 @@ pub async fn serve(
     let handler = Arc::new(ConnHandler::new(shared.clone(), peer));
     let cancel = Arc::new(DefaultCancelHandler::new(shared.cancels.clone()));
     let copy = Arc::new(NoopHandler);
+    let mut registered = false;
     loop {
         let starting = matches!(
             framed.state(),
             PgWireConnectionState::AwaitingStartup
                 | PgWireConnectionState::AuthenticationInProgress
         );
+        if !starting && !registered {
+            let (pid, key) = framed.pid_and_secret_key();
+            if let Ok(mut b) = shared.backends.lock() {
+                b.insert(pid, key);
+            }
+            registered = true;
+        }
         let next = if starting {
             match tokio::time::timeout_at(deadline, framed.next()).await {
                 Ok(m) => m,
@@ -121,5 +129,8 @@ pub async fn serve(
         if is_cancel {
             break;
         }
+    }
+    if registered && let Ok(mut b) = shared.backends.lock() {
+        b.remove(&framed.pid_and_secret_key().0);
     }
 }

@@ -101,8 +101,13 @@ impl ConnHandler {
             .map_err(|_| internal("catalog slot poisoned"))?;
         if slot.is_none() {
             *slot = Some(
-                catalog::Session::open(&self.shared.catalog, self.settings.clone(), pid)
-                    .map_err(|e| internal(&format!("building the catalog: {e}")))?,
+                catalog::Session::open(
+                    &self.shared.catalog,
+                    self.settings.clone(),
+                    pid,
+                    cancel_fn(&self.shared),
+                )
+                .map_err(|e| internal(&format!("building the catalog: {e}")))?,
             );
         }
         let Some(session) = slot.as_ref() else {
@@ -305,6 +310,12 @@ where
             client.portal_store().rm_portal(&name);
         }
     }
+}
+
+/// `pg_cancel_backend` for the catalog: cancels another connection's statement.
+fn cancel_fn(shared: &Arc<Shared>) -> catalog::CancelFn {
+    let weak = Arc::downgrade(shared);
+    Arc::new(move |pid| weak.upgrade().is_some_and(|s| s.cancel_backend(pid)))
 }
 
 fn clone_error(e: &PgWireError) -> PgWireError {

@@ -64,6 +64,24 @@ pub(crate) struct Shared {
     pub log: Log,
     pub catalog: catalog::CatalogData,
     pub cancels: Arc<pgwire::api::ConnectionManager>,
+    /// Each live connection's cancel key, by process id, for
+    /// `pg_cancel_backend(pid)`.
+    pub backends:
+        std::sync::Mutex<std::collections::HashMap<i32, pgwire::messages::startup::SecretKey>>,
+}
+
+impl Shared {
+    /// Cancels the running statement of connection `pid` (`pg_cancel_backend`).
+    pub fn cancel_backend(&self, pid: i32) -> bool {
+        let key = self.backends.lock().ok().and_then(|b| b.get(&pid).cloned());
+        let Some(key) = key else {
+            return false;
+        };
+        let cancels = self.cancels.clone();
+        self.rt
+            .spawn(async move { cancels.cancel(pid, &key).await });
+        true
+    }
 }
 
 /// A bound server, ready to serve.
@@ -106,6 +124,7 @@ impl Server {
             rt: tokio::runtime::Handle::current(),
             log: config.log,
             cancels,
+            backends: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         Ok(Server {
             listener,

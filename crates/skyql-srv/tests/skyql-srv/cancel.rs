@@ -144,3 +144,26 @@ fn a_slow_statement_does_not_hold_up_another_connection() {
         "the quick statement ({quick_took:?}) waited for the slow one ({slow_took:?})"
     );
 }
+
+#[test]
+fn pg_cancel_backend_from_another_connection() {
+    let srv = start_with(Options {
+        latency: Duration::from_millis(150),
+        ..Options::default()
+    });
+    let mut a = connect(srv.addr);
+    let (pid, _) = startup(&mut a);
+    send_query(&mut a, SLOW);
+    std::thread::sleep(Duration::from_millis(600));
+    let mut b = connect(srv.addr);
+    startup(&mut b);
+    send_query(&mut b, &format!("SELECT pg_cancel_backend({pid})"));
+    let answer = read_until_ready(&mut b);
+    assert!(answer.iter().any(|(t, _)| *t == b'D'), "{answer:?}");
+    let cancelled = read_until_ready(&mut a);
+    assert_eq!(
+        sqlstate(&cancelled).as_deref(),
+        Some("57014"),
+        "{cancelled:?}"
+    );
+}
