@@ -8,6 +8,7 @@ mod docs;
 mod error;
 mod exec;
 mod functions;
+mod joins;
 mod local_files;
 mod meta;
 mod mutation;
@@ -186,6 +187,20 @@ impl Engine {
             .ok_or_else(|| Error::Internal("no SQLite connection".into()))
     }
 
+    /// Whether `column` of `table` (as written) is a request parameter of a
+    /// cloud resource.
+    fn is_param(&mut self, table: &str, column: &str) -> Result<bool, Error> {
+        let Some(id) = resource_id(table) else {
+            return Ok(false);
+        };
+        let ctx = self.register(&id)?;
+        Ok(ctx
+            .shape
+            .columns
+            .iter()
+            .any(|c| c.name == column && c.param))
+    }
+
     /// Registers a resource's virtual table (once) and returns its context.
     fn register(&mut self, id: &str) -> Result<Arc<vtab::TableCtx>, Error> {
         if let Some(ctx) = self.tables.get(id) {
@@ -220,6 +235,15 @@ impl Engine {
         stmt: &Statement,
         read: Option<classify::Read>,
     ) -> Result<Table, Error> {
+        let moved = match read {
+            Some(_) => joins::move_parameters(stmt, &mut |t, c| self.is_param(t, c))?,
+            None => None,
+        };
+        let moved = match moved {
+            Some(text) => split_statements(&text)?.pop(),
+            None => None,
+        };
+        let stmt = moved.as_ref().unwrap_or(stmt);
         let rewritten = rewrite::rewrite(stmt, &self.registry)?;
         for id in &rewritten.resources {
             self.register(id)?;
@@ -290,6 +314,18 @@ fn discover_and_prefetch(
     let entries = scan::prefetch(discovered);
     if let Ok(mut st) = state.lock() {
         st.cache.extend(entries);
+    }
+}
+
+/// The resource id a table name as written stands for (`google.svc.res`,
+/// any case of the provider), if it names one.
+fn resource_id(table: &str) -> Option<String> {
+    let mut parts = table.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(p), Some(s), Some(r), None) if p.eq_ignore_ascii_case(skyql_provider::PROVIDER) => {
+            Some(format!("{}.{s}.{r}", skyql_provider::PROVIDER))
+        }
+        _ => None,
     }
 }
 

@@ -24,13 +24,13 @@ use skyql_provider::SqlVerb;
 use std::sync::Arc;
 
 pub fn run(engine: &mut Engine, stmt: &Statement, m: Mutation) -> Result<Table, Error> {
-    let resource = resource_id(engine, &m.table)?;
-    let Some(id) = resource else {
+    let Some(id) = crate::resource_id(&m.table) else {
         // Not a cloud resource (a temporary table, say): plain SQL.
         let mut t = engine.run_sqlite(stmt, None)?;
         t.notice = None;
         return Ok(t);
     };
+    engine.registry.resolve(&id)?;
     let ctx = engine.register(&id)?;
     if let Ok(mut st) = engine.state.lock() {
         *st = StatementState::default();
@@ -77,19 +77,6 @@ pub fn run(engine: &mut Engine, stmt: &Statement, m: Mutation) -> Result<Table, 
     };
     table.notice = Some(format!("{} {count}", m.verb.as_str()));
     Ok(table)
-}
-
-/// The resource id a mutation's table names, if it names one.
-fn resource_id(engine: &Engine, table: &str) -> Result<Option<String>, Error> {
-    let mut parts = table.split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(p), Some(s), Some(r), None) if p.eq_ignore_ascii_case(skyql_provider::PROVIDER) => {
-            let id = format!("{}.{s}.{r}", skyql_provider::PROVIDER);
-            engine.registry.resolve(&id)?;
-            Ok(Some(id))
-        }
-        _ => Ok(None),
-    }
 }
 
 fn through_sqlite(engine: &mut Engine, m: &Mutation) -> Result<(), Error> {

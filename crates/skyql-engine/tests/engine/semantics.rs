@@ -400,3 +400,21 @@ fn kms_patch_sends_an_update_mask() {
         "/v1/projects/p/locations/global/keyRings/ring-1/cryptoKeys/key-a?updateMask=labels"
     );
 }
+
+#[test]
+fn left_join_with_the_right_tables_parameters_in_where() {
+    let mut e = env();
+    let sql = "SELECT n.name AS network, d.name AS disk FROM google.compute.networks n \
+         LEFT JOIN google.compute.disks d ON d.name = n.name \
+         WHERE n.project = 'p' AND d.project = 'p' AND d.zone = 'us-east1-b'";
+    let t = e.run(sql);
+    assert_eq!(t.rows, [vec![Cell::from("default"), Cell::Null]]);
+    // A match joins as usual; the disk's own zone is the URL it has.
+    let t = e.run(
+        "SELECT n.name AS network, d.name AS disk, split_part(d.zone, '/', -1) AS zone          FROM google.compute.networks n LEFT JOIN google.compute.disks d ON d.name = 'east-1'          WHERE n.project = 'p' AND d.project = 'p' AND d.zone IN ('us-east1-b', 'us-west1-a')",
+    );
+    assert_eq!(
+        t.rows,
+        [vec![Cell::from("default"), Cell::from("east-1"), Cell::from("us-east1-b")]]
+    );
+}

@@ -1,0 +1,277 @@
+//! LEFT JOIN with the right table's parameters in WHERE. In StackQL a
+//! condition on a parameter is an input to the request, not a filter; in
+//! SQL, `WHERE d.project = 'p'` after `LEFT JOIN ... d` filters the joined
+//! rows, and SQLite does not offer it to `d`'s scan (whose request then has
+//! no project). So such conditions (`=` or `IN` with constants, top-level
+//! ANDs of the outermost WHERE) move into the join's ON clause, where they
+//! feed the request and leave the unmatched left rows alone.
+
+use crate::Error;
+use crate::classify::name_of;
+use crate::statement::Statement;
+use sqlparser::ast::{
+    self, BinaryOperator, Expr, JoinConstraint, JoinOperator, SetExpr, Spanned, TableFactor,
+};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Location;
+
+/// A table on the right of a LEFT JOIN: its name, how conditions refer to
+/// it, and the span of its ON condition.
+struct Right {
+    table: String,
+    refs: String,
+    on: (Location, Location),
+}
+
+/// The statement with right-table parameter conditions moved from WHERE
+/// into ON, if there are any; `is_param(table, column)` says which columns
+/// of a table are request parameters.
+pub fn move_parameters(
+    stmt: &Statement,
+    is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
+) -> Result<Option<String>, Error> {
+    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, &stmt.text) else {
+        return Ok(None);
+    };
+    let Some(ast::Statement::Query(q)) = parsed.pop() else {
+        return Ok(None);
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return Ok(None);
+    };
+    let mut rights = Vec::new();
+    for from in &select.from {
+        for j in &from.joins {
+            let (JoinOperator::Left(JoinConstraint::On(on))
+            | JoinOperator::LeftOuter(JoinConstraint::On(on))) = &j.join_operator
+            else {
+                continue;
+            };
+            let TableFactor::Table { name, alias, .. } = &j.relation else {
+                continue;
+            };
+            let table = name_of(name);
+            let refs = alias
+                .as_ref()
+                .map_or_else(|| table.clone(), |a| a.name.value.clone());
+            let span = on.span();
+            rights.push(Right {
+                table,
+                refs,
+                on: (span.start, span.end),
+            });
+        }
+    }
+    let Some(selection) = &select.selection else {
+        return Ok(None);
+    };
+    if rights.is_empty() {
+        return Ok(None);
+    }
+    let mut conjuncts = Vec::new();
+    and_terms(selection, &mut conjuncts);
+    // (byte range of the condition in WHERE, index of the right table)
+    let mut moves: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+    let offsets = Offsets::new(&stmt.text);
+    for c in conjuncts {
+        let Some((qualifier, column)) = param_condition(c) else {
+            continue;
+        };
+        let Some(i) = rights.iter().position(|r| r.refs == qualifier) else {
+            continue;
+        };
+        if !is_param(&rights[i].table, &column)? {
+            continue;
+        }
+        let span = c.span();
+        let (Some(a), Some(b)) = (offsets.byte(span.start), offsets.byte(span.end)) else {
+            continue;
+        };
+        let b = balanced_end(&stmt.text, a, b);
+        if a < b {
+            moves.push((a..b, i));
+        }
+    }
+    if moves.is_empty() {
+        return Ok(None);
+    }
+    // Edits from the end so that earlier offsets stay right: each moved
+    // condition becomes `1` in WHERE and is ANDed onto its ON clause.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for (i, r) in rights.iter().enumerate() {
+        let mine: Vec<&str> = moves
+            .iter()
+            .filter(|(_, k)| *k == i)
+            .map(|(range, _)| &stmt.text[range.clone()])
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let (Some(a), Some(b)) = (offsets.byte(r.on.0), offsets.byte(r.on.1)) else {
+            return Ok(None);
+        };
+        let b = balanced_end(&stmt.text, a, b);
+        edits.push((a, a, "(".into()));
+        edits.push((b, b, format!(") AND {}", mine.join(" AND "))));
+    }
+    for (range, _) in &moves {
+        edits.push((range.start, range.end, "1".into()));
+    }
+    edits.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)));
+    let mut text = stmt.text.clone();
+    for (a, b, with) in edits {
+        text.replace_range(a..b, &with);
+    }
+    Ok(Some(text))
+}
+
+/// sqlparser's spans can stop short of closing parentheses (an IN list's):
+/// extends `a..b` past as many `)` as it has unclosed `(`.
+fn balanced_end(text: &str, a: usize, b: usize) -> usize {
+    let Some(inner) = text.get(a..b) else {
+        return b;
+    };
+    let open = inner.matches('(').count();
+    let closed = inner.matches(')').count();
+    let mut missing = open.saturating_sub(closed);
+    let mut end = b;
+    for (i, c) in text[b..].char_indices() {
+        if missing == 0 {
+            break;
+        }
+        match c {
+            ')' => {
+                missing -= 1;
+                end = b + i + 1;
+            }
+            c if c.is_whitespace() => {}
+            _ => break,
+        }
+    }
+    end
+}
+
+fn and_terms<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            and_terms(left, out);
+            and_terms(right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn constant(e: &Expr) -> bool {
+    matches!(e, Expr::Value(_))
+}
+
+/// `q.col = constant` (either way round) or `q.col IN (constants)`.
+fn param_condition(e: &Expr) -> Option<(String, String)> {
+    let qualified = |e: &Expr| match e {
+        Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
+            Some((parts[0].value.clone(), parts[1].value.clone()))
+        }
+        _ => None,
+    };
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            if constant(right) {
+                qualified(left)
+            } else if constant(left) {
+                qualified(right)
+            } else {
+                None
+            }
+        }
+        Expr::In {
+            expr,
+            target: ast::InTarget::List(list),
+            negated: false,
+            ..
+        } if list.iter().all(constant) => qualified(expr),
+        _ => None,
+    }
+}
+
+/// sqlparser locations (1-based line, 1-based character column; a span's
+/// end is just past its last character) as byte offsets.
+struct Offsets<'a> {
+    src: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(src: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { src, line_starts }
+    }
+
+    fn byte(&self, loc: Location) -> Option<usize> {
+        if loc.line == 0 || loc.column == 0 {
+            return None;
+        }
+        let start = *self.line_starts.get(usize::try_from(loc.line - 1).ok()?)?;
+        let col = usize::try_from(loc.column - 1).ok()?;
+        let line = &self.src[start..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        if col == line.chars().count() {
+            return Some(start + line.len());
+        }
+        line.char_indices().nth(col).map(|(i, _)| start + i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved(sql: &str) -> Option<String> {
+        let s = crate::split_statements(sql).expect("split");
+        move_parameters(&s[0], &mut |table, col| {
+            Ok(table == "google.compute.disks" && ["project", "zone"].contains(&col))
+        })
+        .expect("move")
+    }
+
+    #[test]
+    fn right_table_parameters_move_into_on() {
+        assert_eq!(
+            moved(
+                "SELECT n.name, d.name FROM google.compute.networks n LEFT JOIN google.compute.disks d \
+                 ON d.name = n.name OR d.name = 'x' WHERE n.project = 'p' AND d.project = 'p' AND d.zone IN ('a', 'b')"
+            )
+            .as_deref(),
+            Some(
+                "SELECT n.name, d.name FROM google.compute.networks n LEFT JOIN google.compute.disks d \
+                 ON (d.name = n.name OR d.name = 'x') AND d.project = 'p' AND d.zone IN ('a', 'b') WHERE n.project = 'p' AND 1 AND 1"
+            )
+        );
+        // Not a parameter, not a constant, under OR, or an inner join: left alone.
+        assert_eq!(
+            moved(
+                "SELECT 1 FROM t n LEFT JOIN google.compute.disks d ON d.name = n.name WHERE d.name = 'x' AND d.zone = n.zone"
+            ),
+            None
+        );
+        assert_eq!(
+            moved(
+                "SELECT 1 FROM t n LEFT JOIN google.compute.disks d ON 1 WHERE d.project = 'p' OR d.zone = 'z'"
+            ),
+            None
+        );
+        assert_eq!(
+            moved("SELECT 1 FROM t n JOIN google.compute.disks d ON 1 WHERE d.project = 'p'"),
+            None
+        );
+    }
+}
