@@ -327,12 +327,7 @@ impl Auth {
             })?;
         };
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| {
-            auth_err(
-                &name,
-                &format!("reading the answer of {token_uri}: {}", describe(&e)),
-            )
-        })?;
+        let body = read_token_answer(resp, &name, token_uri).await?;
         parse_token_response(&name, token_uri, status.as_u16(), &body)
     }
 
@@ -368,11 +363,30 @@ impl Auth {
             }
         };
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| auth_err(&name, &format!("reading {url}: {}", describe(&e))))?;
+        let body = read_token_answer(resp, &name, &url).await?;
         parse_token_response(&name, &url, status.as_u16(), &body)
+    }
+}
+
+/// A token answer is a few hundred bytes; more than this is not one.
+const TOKEN_ANSWER_CAP: usize = 1 << 20;
+
+/// Reads a token endpoint's answer, at most [`TOKEN_ANSWER_CAP`] bytes.
+async fn read_token_answer(
+    resp: reqwest::Response,
+    name: &str,
+    url: &str,
+) -> Result<Vec<u8>, Error> {
+    match crate::fetch::read_capped(resp, TOKEN_ANSWER_CAP).await {
+        Ok(b) => Ok(b),
+        Err(crate::fetch::Capped::Transport(e)) => Err(auth_err(
+            name,
+            &format!("reading the answer of {url}: {}", describe(&e)),
+        )),
+        Err(crate::fetch::Capped::TooLarge) => Err(auth_err(
+            name,
+            &format!("the answer of {url} is larger than 1 MiB: not a token response"),
+        )),
     }
 }
 
