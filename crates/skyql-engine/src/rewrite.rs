@@ -42,10 +42,19 @@ pub fn rewrite(stmt: &Statement, registry: &Registry) -> Result<Rewritten, Error
             let id = format!("{}.{s}.{r}", skyql_provider::PROVIDER);
             registry.resolve(&id)?;
             sql.push_str(&stmt.text[copied..stmt.spans[i].start]);
+            // A quote right beside the new quoted name would merge with it
+            // (`"a""b"` is one identifier): keep them apart.
+            let after = stmt.spans[i + 4].end;
+            if sql.ends_with(['"', '`', ']']) {
+                sql.push(' ');
+            }
             sql.push('"');
             sql.push_str(&id);
             sql.push('"');
-            copied = stmt.spans[i + 4].end;
+            if stmt.text[after..].starts_with(['"', '`', '[']) {
+                sql.push(' ');
+            }
+            copied = after;
             if !resources.contains(&id) {
                 resources.push(id);
             }
