@@ -129,6 +129,70 @@ pub fn run(
     stmt: &Statement,
     call: ExecCall,
 ) -> Result<Table, Error> {
+    let (svc, m, body) = checked(registry, &call)?;
+    if m.raw_pages {
+        return Ok(object_table(&pages(&svc, &m, &call.args, remote, |p| {
+            vec![p]
+        })?));
+    }
+    let resp = send(&svc, &m, &call, body, stmt, remote)?;
+    let mut table = object_table(&[resp]);
+    if table.rows.is_empty() {
+        table.notice = Some(format!("EXEC {}.{}: done", call.resource, m.name));
+    }
+    Ok(table)
+}
+
+/// The rows of an EXEC used as a table (`SELECT ... FROM (EXEC ...) t`):
+/// the items of every page of a list, else the response itself.
+pub fn rows(
+    registry: &Registry,
+    remote: &Remote,
+    stmt: &Statement,
+    call: ExecCall,
+) -> Result<Vec<Value>, Error> {
+    let (svc, m, body) = checked(registry, &call)?;
+    if m.raw_pages {
+        return pages(&svc, &m, &call.args, remote, |p| vec![p]);
+    }
+    if m.items_key.is_some() {
+        return pages(&svc, &m, &call.args, remote, |p| {
+            crate::scan::page_items(&m, p)
+        });
+    }
+    Ok(vec![send(&svc, &m, &call, body, stmt, remote)?])
+}
+
+/// Sends the call (awaiting a returned operation if the statement says so).
+fn send(
+    svc: &Service,
+    m: &skyql_provider::Method,
+    call: &ExecCall,
+    body: Option<Value>,
+    stmt: &Statement,
+    remote: &Remote,
+) -> Result<Value, Error> {
+    let req = request::build(svc, m, &call.args, body);
+    let resp = remote.rt.block_on(remote.client.send(req))?;
+    if stmt.hints.iter().any(|h| h == "AWAIT") {
+        crate::operation::wait(svc, resp, remote)
+    } else {
+        Ok(resp)
+    }
+}
+
+/// The call's service, method and body, once its parameters are checked.
+fn checked(
+    registry: &Registry,
+    call: &ExecCall,
+) -> Result<
+    (
+        std::sync::Arc<Service>,
+        skyql_provider::Method,
+        Option<Value>,
+    ),
+    Error,
+> {
     let (svc, rname) = registry.resolve(&call.resource)?;
     let r = svc.resource(&rname)?;
     let m = r.method(&call.method)?;
@@ -175,43 +239,31 @@ pub fn run(
         None if svc.request_schema(m).is_some() => Some(Value::Object(Map::new())),
         None => None,
     };
-    if m.raw_pages {
-        return raw_pages(&svc, m, &call.args, remote);
-    }
-    let req = request::build(&svc, m, &call.args, body);
-    let resp = remote.rt.block_on(remote.client.send(req))?;
-    let resp = if stmt.hints.iter().any(|h| h == "AWAIT") {
-        crate::operation::wait(&svc, resp, remote)?
-    } else {
-        resp
-    };
-    let mut table = object_table(&[resp]);
-    if table.rows.is_empty() {
-        table.notice = Some(format!("EXEC {}.{}: done", r.id, m.name));
-    }
-    Ok(table)
+    let m = m.clone();
+    Ok((svc, m, body))
 }
 
-/// Follows `nextPageToken` to the end, one row per page.
-fn raw_pages(
+/// Follows `nextPageToken` to the end, `rows_of` each page.
+fn pages(
     svc: &Service,
     m: &skyql_provider::Method,
     args: &BTreeMap<String, String>,
     remote: &Remote,
-) -> Result<Table, Error> {
-    let mut pages = Vec::new();
+    rows_of: impl Fn(Value) -> Vec<Value>,
+) -> Result<Vec<Value>, Error> {
+    let mut rows = Vec::new();
     let mut pager = crate::paging::Pager::new(format!("EXEC {}", m.id), args.clone());
     loop {
         let page = remote
             .rt
             .block_on(remote.client.send(pager.request(svc, m)))?;
         let more = pager.advance(&page)?;
-        pages.push(page);
+        rows.extend(rows_of(page));
         if !more {
             break;
         }
     }
-    Ok(object_table(&pages))
+    Ok(rows)
 }
 
 /// Rows from JSON objects: one column per top-level key (first seen first).

@@ -21,6 +21,7 @@ mod pushdown;
 mod request;
 mod rewrite;
 mod scan;
+mod scratch;
 mod shape;
 mod statement;
 mod table;
@@ -36,6 +37,7 @@ use serde_json::Value;
 use skyql_client::Client;
 use skyql_provider::Service;
 use skyql_registry::Registry;
+use sqlparser::tokenizer::Token;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -235,6 +237,89 @@ impl Engine {
         stmt: &Statement,
         read: Option<classify::Read>,
     ) -> Result<Table, Error> {
+        let (inlined, scratch_tables) = match read {
+            Some(_) => self.inline_execs(stmt)?,
+            None => (None, Vec::new()),
+        };
+        let result = match &inlined {
+            Some(s) => self.run_read(s, read),
+            None => self.run_read(stmt, read),
+        };
+        if !scratch_tables.is_empty()
+            && let Ok(conn) = self.conn()
+        {
+            for t in &scratch_tables {
+                scratch::drop(conn, t);
+            }
+        }
+        result
+    }
+
+    /// `(EXEC ...)` used as a table: each is run, its rows loaded into a
+    /// temporary table, and the statement rewritten to read that instead.
+    /// Returns the new statement and the temporary tables to drop.
+    fn inline_execs(
+        &mut self,
+        stmt: &Statement,
+    ) -> Result<(Option<Statement>, Vec<String>), Error> {
+        let t = &stmt.tokens;
+        let is_exec = |tok: &Token| matches!(tok, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("EXEC"));
+        let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        let mut tables = Vec::new();
+        let mut i = 0;
+        while i + 1 < t.len() {
+            if !(matches!(t[i], Token::LParen) && is_exec(&t[i + 1])) {
+                i += 1;
+                continue;
+            }
+            let mut depth = 0i32;
+            let mut close = None;
+            for (j, tok) in t.iter().enumerate().skip(i) {
+                match tok {
+                    Token::LParen => depth += 1,
+                    Token::RParen => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(j);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(j) = close else {
+                return Err(Error::Syntax {
+                    line: stmt.line,
+                    column: 1,
+                    message: "`(EXEC ...` has no closing parenthesis".into(),
+                });
+            };
+            let inner = &stmt.text[stmt.spans[i + 1].start..stmt.spans[j].start];
+            let Some(exec_stmt) = split_statements(inner)?.pop() else {
+                return Err(Error::Internal("an EXEC without a statement".into()));
+            };
+            let call = exec::parse(&exec_stmt)?;
+            let rows = exec::rows(&self.registry, self.remote_or_err()?, &exec_stmt, call)?;
+            let name = format!("skyql_exec_{}", tables.len());
+            scratch::load(self.conn()?, &name, Vec::new(), &rows)?;
+            edits.push((
+                stmt.spans[i].start..stmt.spans[j].end,
+                format!("(SELECT * FROM temp.\"{name}\")"),
+            ));
+            tables.push(name);
+            i = j + 1;
+        }
+        if edits.is_empty() {
+            return Ok((None, tables));
+        }
+        let mut text = stmt.text.clone();
+        for (range, with) in edits.into_iter().rev() {
+            text.replace_range(range, &with);
+        }
+        Ok((split_statements(&text)?.pop(), tables))
+    }
+
+    fn run_read(&mut self, stmt: &Statement, read: Option<classify::Read>) -> Result<Table, Error> {
         let moved = match read {
             Some(_) => joins::move_parameters(stmt, &mut |t, c| self.is_param(t, c))?,
             None => None,
@@ -327,6 +412,31 @@ fn resource_id(table: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// One column of a resource's table, as SQL sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceColumn {
+    pub name: String,
+    pub col_type: ColumnType,
+    /// Left out of `SELECT *`: a parameter or a request-body field.
+    pub hidden: bool,
+    /// A method parameter of this name exists.
+    pub param: bool,
+}
+
+/// A resource's columns in table order (for a server's catalog).
+pub fn resource_columns(svc: &Service, r: &skyql_provider::Resource) -> Vec<ResourceColumn> {
+    shape::Shape::of(svc, r)
+        .columns
+        .into_iter()
+        .map(|c| ResourceColumn {
+            name: c.name,
+            col_type: c.col_type,
+            hidden: c.hidden,
+            param: c.param,
+        })
+        .collect()
 }
 
 /// True for metadata statements (SHOW, DESCRIBE), which never need the network.

@@ -15,9 +15,8 @@ use crate::classify::{Mutation, Verb};
 use crate::scan::Params;
 use crate::statement::Statement;
 use crate::table::ColumnType;
-use crate::value::json_to_sql;
 use crate::vtab::TableCtx;
-use crate::{Engine, Error, StatementState, Table, exec, operation, rewrite};
+use crate::{Engine, Error, StatementState, Table, exec, operation, rewrite, scratch};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 use skyql_provider::SqlVerb;
@@ -152,18 +151,7 @@ fn direct(engine: &mut Engine, ctx: &Arc<TableCtx>, m: &Mutation) -> Result<Opti
     Ok(Some(()))
 }
 
-/// The SQLite type a returned value is stored as.
-fn type_of(v: &Value) -> ColumnType {
-    match v {
-        Value::Bool(_) => ColumnType::Bool,
-        Value::Number(n) if n.is_i64() => ColumnType::Integer,
-        Value::Number(_) => ColumnType::Real,
-        Value::Object(_) | Value::Array(_) => ColumnType::Json,
-        _ => ColumnType::Text,
-    }
-}
-
-const RETURNED: &str = "temp.\"skyql_returned\"";
+const RETURNED: &str = "skyql_returned";
 
 /// RETURNING `list` over the returned objects: a temporary table with the
 /// resource's fields (and any other field the objects have), queried by
@@ -177,44 +165,17 @@ fn returning(
     if list.trim() == "*" {
         return Ok(exec::object_table(objects));
     }
-    let mut cols: Vec<(String, ColumnType)> = ctx
+    let known: Vec<(String, ColumnType)> = ctx
         .shape
         .columns
         .iter()
         .filter(|c| c.response)
         .map(|c| (c.name.clone(), c.col_type))
         .collect();
-    for o in objects {
-        for (k, v) in o.as_object().into_iter().flatten() {
-            if !cols.iter().any(|(c, _)| c == k) {
-                cols.push((k.clone(), type_of(v)));
-            }
-        }
-    }
-    if cols.is_empty() {
-        cols.push(("name".into(), ColumnType::Text));
-    }
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let decl: Vec<String> = cols
-        .iter()
-        .map(|(c, t)| format!("{} {}", quote(c), t.declared()))
-        .collect();
-    {
-        let conn = engine.conn()?;
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {RETURNED}; CREATE TABLE {RETURNED}({});",
-            decl.join(", ")
-        ))?;
-        let marks = vec!["?"; cols.len()].join(", ");
-        let mut insert = conn.prepare(&format!("INSERT INTO {RETURNED} VALUES ({marks})"))?;
-        for o in objects.iter().filter(|o| o.is_object()) {
-            let row: Vec<SqlValue> = cols.iter().map(|(c, _)| json_to_sql(o.get(c))).collect();
-            insert.execute(rusqlite::params_from_iter(row))?;
-        }
-    }
-    let result = engine.query(&format!("SELECT {list} FROM {RETURNED}"), false);
+    scratch::load(engine.conn()?, RETURNED, known, objects)?;
+    let result = engine.query(&format!("SELECT {list} FROM temp.\"{RETURNED}\""), false);
     if let Ok(conn) = engine.conn() {
-        let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {RETURNED}"));
+        scratch::drop(conn, RETURNED);
     }
     result
 }

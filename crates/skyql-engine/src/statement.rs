@@ -13,7 +13,7 @@ use sqlparser::dialect::SQLiteDialect;
 use sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace};
 
 /// The hints the engine understands (`/*+ AWAIT */`).
-pub const KNOWN_HINTS: &[&str] = &["AWAIT"];
+pub const KNOWN_HINTS: &[&str] = &["AWAIT", "SHOWRESULTS"];
 
 /// One statement of a script.
 #[derive(Debug, Clone, PartialEq)]

@@ -415,6 +415,32 @@ fn left_join_with_the_right_tables_parameters_in_where() {
     );
     assert_eq!(
         t.rows,
-        [vec![Cell::from("default"), Cell::from("east-1"), Cell::from("us-east1-b")]]
+        [vec![
+            Cell::from("default"),
+            Cell::from("east-1"),
+            Cell::from("us-east1-b")
+        ]]
     );
+}
+
+#[test]
+fn exec_in_from_is_a_subquery_of_the_response_items() {
+    let mut e = env();
+    // A list method: the items of every page are the rows.
+    let t = e.run(
+        "SELECT t.name, t.satisfiesPzs, json_extract(t.labels, '$.env') AS env \
+         FROM (EXEC /*+ SHOWRESULTS */ google.compute.disks.list @project='p', @zone='australia-southeast1-b') t \
+         WHERE CAST(t.sizeGb AS INTEGER) > 60 ORDER BY t.name",
+    );
+    assert_eq!(column(&t, "name"), ["disk-4", "disk-5", "disk-6"]);
+    assert_eq!(t.rows[0][1], Cell::Bool(true));
+    assert_eq!(column(&t, "env"), ["prod", "prod", "prod"]);
+    // A method without items: the response is the one row; joins work too.
+    let t = e.run(
+        "SELECT b.name, d.n FROM (EXEC google.storage.buckets.get @bucket='logs-bucket') b \
+         JOIN (SELECT count(*) AS n FROM google.compute.disks WHERE project = 'p' AND zone = 'us-east1-b') d",
+    );
+    assert_eq!(t.rows, [vec![Cell::from("logs-bucket"), Cell::Integer(1)]]);
+    let err = e.fail("SELECT * FROM (EXEC google.compute.disks.list @project='p') t");
+    assert!(err.contains("needs zone"), "{err}");
 }
