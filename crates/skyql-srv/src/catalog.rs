@@ -81,33 +81,21 @@ fn build(registry: &Registry) -> Built {
         oid += 1;
         schemas.push((schema, name));
         for r in &svc.resources {
-            let mut columns: Vec<(String, Type, bool)> = r
-                .columns
-                .iter()
+            // Response fields, then parameters; request-body fields are for
+            // INSERT and UPDATE only.
+            let selects: Vec<_> = r.methods_for(SqlVerb::Select).collect();
+            let columns: Vec<(String, Type, bool)> = skyql_engine::resource_columns(&svc, r)
+                .into_iter()
+                .filter(|c| !c.hidden || c.param)
                 .map(|c| {
-                    (
-                        c.name.clone(),
-                        pg_type(ColumnType::of_discovery(&c.ty, None)),
-                        false,
-                    )
+                    let required = c.hidden
+                        && !selects.is_empty()
+                        && selects
+                            .iter()
+                            .all(|m| m.params.iter().any(|q| q.name == c.name && q.required));
+                    (c.name, pg_type(c.col_type), required)
                 })
                 .collect();
-            let selects: Vec<_> = r.methods_for(SqlVerb::Select).collect();
-            for m in &selects {
-                for p in &m.params {
-                    if columns.iter().any(|c| c.0 == p.name) {
-                        continue;
-                    }
-                    let required = selects
-                        .iter()
-                        .all(|m| m.params.iter().any(|q| q.name == p.name && q.required));
-                    columns.push((
-                        p.name.clone(),
-                        pg_type(ColumnType::of_discovery(&p.ty, None)),
-                        required,
-                    ));
-                }
-            }
             tables.push(TableRow {
                 oid,
                 name: r.name.clone(),

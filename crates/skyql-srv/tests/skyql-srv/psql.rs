@@ -157,3 +157,50 @@ fn psql_describes_services_as_schemas_and_resources_as_tables() {
     assert!(out.contains("displayName"), "{out}");
     assert!(out.contains("projectsId"), "{out}");
 }
+
+/// What drivers and tools ask at connection time (SQLAlchemy, psycopg,
+/// pgjdbc, DBeaver): every query answers, none fails.
+#[test]
+fn start_up_queries_of_drivers_and_tools() {
+    if psql().is_none() {
+        return;
+    }
+    let srv = start();
+    let queries = [
+        "select pg_catalog.version()",
+        "select current_schema()",
+        "show transaction isolation level",
+        "show standard_conforming_strings",
+        "select current_setting('server_version_num')",
+        "SELECT current_schema(), session_user",
+        "SELECT current_database(), current_user",
+        "SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid WHERE typname = 'hstore'",
+        "SELECT n.oid,n.*,d.description FROM pg_catalog.pg_namespace n LEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid=n.oid AND d.objsubid=0 AND d.classoid='pg_namespace'::regclass ORDER BY nspname",
+        "SELECT db.oid,db.* FROM pg_catalog.pg_database db WHERE datname='skyql'",
+        "SELECT r.oid,r.* FROM pg_catalog.pg_roles r",
+        "SELECT typname, oid FROM pg_type WHERE typname IN ('json', 'jsonb', 'timestamptz')",
+        "select relname from pg_class c join pg_namespace n on n.oid=c.relnamespace where pg_catalog.pg_table_is_visible(c.oid) and relname = 'custom_jobs'",
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'aiplatform' AND table_name = 'custom_jobs'",
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'aiplatform' AND table_name = 'custom_jobs' ORDER BY ordinal_position",
+        "SET application_name = 'x'; SET DateStyle = 'ISO'; SET extra_float_digits = 3",
+        "BEGIN; SELECT 1; ROLLBACK",
+        "SHOW ALL",
+    ];
+    for q in queries {
+        ok(&run(&srv, &["-A", "-t", "-c", q]));
+    }
+    let out = ok(&run(
+        &srv,
+        &[
+            "-A",
+            "-t",
+            "-c",
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = 'aiplatform' AND table_name = 'custom_jobs' AND column_name IN ('createTime', 'labels', 'projectsId') ORDER BY column_name",
+        ],
+    ));
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["timestamp with time zone", "json", "text"],
+        "{out}"
+    );
+}
