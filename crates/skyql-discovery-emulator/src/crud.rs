@@ -479,12 +479,28 @@ fn open_token(token: &str, scope: &str) -> Option<usize> {
 
 /// Filters and orders items, then cuts the page.
 fn page<'a>(
+    api: &Api,
+    now: i64,
     args: &ListArgs,
-    items: impl Iterator<Item = (Value, &'a Item)>,
+    items: impl Iterator<Item = &'a Item>,
 ) -> (Vec<Value>, usize, Option<String>) {
+    // Without a filter or an order only the page itself is rendered.
+    if args.filter.is_none() && args.order.is_empty() {
+        let items: Vec<&Item> = items.collect();
+        let total = items.len();
+        let end = args.offset.saturating_add(args.size).min(total);
+        let next = (end < total).then(|| seal_token(end, &args.scope));
+        let page = items
+            .get(args.offset.min(total)..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|it| render(api, it, now))
+            .collect();
+        return (page, total, next);
+    }
     let mut rows: Vec<Value> = items
-        .filter(|(v, _)| args.filter.as_ref().is_none_or(|f| filter::matches(f, v)))
-        .map(|(v, _)| v)
+        .map(|it| render(api, it, now))
+        .filter(|v| args.filter.as_ref().is_none_or(|f| filter::matches(f, v)))
         .collect();
     if !args.order.is_empty() {
         rows.sort_by(|a, b| filter::order(a, b, &args.order));
@@ -515,9 +531,8 @@ fn list(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
             scope
                 .iter()
                 .all(|(k, v)| it.scope.get(k).is_none_or(|s| s == v))
-        })
-        .map(|it| (render(api, it, now), it));
-    let (rows, total, next) = page(&args, items);
+        });
+    let (rows, total, next) = page(api, now, &args, items);
     drop(store);
     let items_key = call
         .method

@@ -244,8 +244,9 @@ fn convert_enum(
             match numbering.by_name.get(s) {
                 Some(n) => *v = Value::from(*n),
                 None => {
-                    return Err(ApiError::internal(format!(
-                        "The emulator has no proto number for {s} in {schema}.{field}."
+                    return Err(ApiError::not_implemented(format!(
+                        "The emulator has no proto number for {s} in {schema}.{field} of {}, so it cannot send it as an integer enum; ask without $alt=json;enum-encoding=int.",
+                        api.id()
                     )));
                 }
             }
