@@ -112,3 +112,29 @@ def test_errors_keep_sqlstate_and_message(srv):
             conn.execute("SELECT name FROM google.aiplatform.custom_jobz WHERE projectsId = %s", ("p",))
         assert "custom_jobs" in str(e.value)
         assert conn.execute("SELECT 1").fetchone()[0] == 1
+
+
+def test_insert_returning_and_exec_with_parameters(srv):
+    spec = (
+        '{"workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"},'
+        ' "replicaCount": 1, "containerSpec": {"imageUri": "gcr.io/x/y"}}]}'
+    )
+    with psycopg.connect(srv, autocommit=True) as conn:
+        cur = conn.execute(
+            "INSERT INTO google.aiplatform.custom_jobs (projectsId, locationsId, data__displayName, data__jobSpec)"
+            " SELECT %s, %s, %s, %s RETURNING name, displayName, jobSpec",
+            ("demo-project", "us-central1", "from-psycopg", spec),
+        )
+        assert cur.statusmessage == "INSERT 0 1"
+        name, display, job_spec = cur.fetchone()
+        assert display == "from-psycopg"
+        assert job_spec["workerPoolSpecs"][0]["machineSpec"]["machineType"] == "n1-standard-4"
+        job_id = name.rsplit("/", 1)[1]
+        got = conn.execute(
+            "SELECT displayName FROM google.aiplatform.custom_jobs"
+            " WHERE projectsId = %s AND locationsId = %s AND customJobsId = %s",
+            ("demo-project", "us-central1", job_id),
+        ).fetchone()
+        assert got == ("from-psycopg",)
+        desc = conn.execute("DESCRIBE google.aiplatform.custom_jobs").fetchall()
+        assert any(r[0] == "displayName" for r in desc)

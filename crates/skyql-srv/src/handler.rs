@@ -502,17 +502,26 @@ impl QueryParser for Parser {
 }
 
 /// Statements whose rows can be worked out before Execute without changing
-/// anything: reads.
+/// anything: catalog queries, SHOW, skyql's metadata statements, and
+/// queries (SELECT, WITH, VALUES) as sqlparser parses them.
 fn is_read(text: &str) -> bool {
-    let first = text
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    matches!(
-        first.as_str(),
-        "SELECT" | "SHOW" | "DESCRIBE" | "WITH" | "VALUES"
-    )
+    use sqlparser::ast::Statement as Ast;
+    use sqlparser::dialect::PostgreSqlDialect;
+    match classify(text, false) {
+        Command::Show(_) => true,
+        Command::Catalog | Command::Engine => {
+            let metadata = skyql_engine::split_statements(text)
+                .ok()
+                .and_then(|s| s.first().map(skyql_engine::is_metadata))
+                .unwrap_or(false);
+            metadata
+                || matches!(
+                    sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, text).as_deref(),
+                    Ok([Ast::Query(_)])
+                )
+        }
+        _ => false,
+    }
 }
 
 #[async_trait]
