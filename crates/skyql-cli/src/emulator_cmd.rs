@@ -1,5 +1,6 @@
 //! `skyql emulator`: runs the local Vertex AI CustomJob emulator (crate `skyql-emulator`)
-//! as a foreground server. The first line on stdout is the base URL, exactly
+//! as a foreground server, or with `--services compute,storage,...` the Discovery-driven
+//! emulator of those APIs (crate `skyql-discovery-emulator`). The first line on stdout is the base URL, exactly
 //! `http://HOST:PORT`, so that scripts and tests can start it on port 0 and read where it
 //! listens; credential files are written before that line appears.
 
@@ -59,15 +60,35 @@ pub struct EmulatorArgs {
     /// Seconds a new job runs before it succeeds (or fails).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub running_secs: u64,
+    /// Serve these Google APIs from their Discovery documents instead of Vertex AI:
+    /// comma-separated names (`compute`, `cloudkms:v1` for one version), or `all` for
+    /// every pinned or pulled document.
+    #[arg(long, value_delimiter = ',', value_name = "SVC,...")]
+    pub services: Vec<String>,
+    /// With --services: the folder of pinned Discovery documents
+    /// (`<service>.<version>.json`, as `cargo xtask fetch-discovery` writes them); pulled
+    /// documents in the skyql home are used first.
+    #[arg(long, value_name = "DIR", env = "SKYQL_DISCOVERY_DIR")]
+    pub discovery_dir: Option<PathBuf>,
+    /// With --services: resources to start with, JSON per collection (see docs/emulator.md).
+    #[arg(long, value_name = "FILE", requires = "services")]
+    pub seed: Option<PathBuf>,
+    /// With --services: seconds a long-running operation takes (PENDING for the first
+    /// quarter, then RUNNING, then DONE).
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub operation_secs: f64,
 }
 
-/// Runs the emulator until SIGINT or SIGTERM.
-pub fn run(args: EmulatorArgs, embedded_discovery: Option<String>) -> Result<()> {
+/// Runs the emulator until SIGINT or SIGTERM; `home` is the skyql home (pulled documents).
+pub fn run(args: EmulatorArgs, embedded_discovery: Option<String>, home: &Path) -> Result<()> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         bail!(
             "--fault-rate {} is out of range: give a fraction between 0 and 1",
             args.fault_rate
         );
+    }
+    if !args.services.is_empty() {
+        return run_discovery(args, home);
     }
     let discovery =
         match &args.discovery {
@@ -123,12 +144,95 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         writeln!(out, "{base_url}").context("cannot write to stdout")?;
         out.flush().context("cannot write to stdout")?;
     }
-    eprintln!(
+    crate::term::err_line(format_args!(
         "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs); stop with Ctrl-C",
         running.emulator.job_count()
-    );
+    ));
     shutdown_signal().await;
-    eprintln!("skyql emulator: stopping");
+    crate::term::err_line("skyql emulator: stopping");
+    running.shutdown().await?;
+    Ok(())
+}
+
+/// `--services`: the Discovery-driven emulator.
+fn run_discovery(args: EmulatorArgs, home: &Path) -> Result<()> {
+    if args.discovery.is_some() || args.seed_jobs > 0 || args.operation_polls > 0 {
+        bail!(
+            "--discovery, --seed-jobs and --operation-polls belong to the Vertex AI emulator; with --services use --discovery-dir, --seed and --operation-secs"
+        );
+    }
+    if !args.operation_secs.is_finite() || !(0.0..=3600.0).contains(&args.operation_secs) {
+        bail!(
+            "--operation-secs {} is out of range: give a number of seconds between 0 and 3600",
+            args.operation_secs
+        );
+    }
+    let clock: ClockMode = args.clock.parse().map_err(anyhow::Error::msg)?;
+    let registry = skyql_registry::Registry::open(home);
+    let sources = skyql_discovery_emulator::Sources {
+        registry: Some(&registry),
+        discovery_dir: args.discovery_dir.as_deref(),
+    };
+    let apis = skyql_discovery_emulator::load(&args.services, &sources)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve_discovery(args, clock, apis));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve_discovery(
+    args: EmulatorArgs,
+    clock: ClockMode,
+    apis: Vec<skyql_discovery_emulator::Api>,
+) -> Result<()> {
+    let names: Vec<String> = apis.iter().map(|a| a.id()).collect();
+    let config = skyql_discovery_emulator::Config {
+        addr: args.addr,
+        clock,
+        operation_duration: Duration::from_secs_f64(args.operation_secs),
+        latency: Duration::from_millis(args.latency_ms),
+        fault_rate: args.fault_rate,
+        fault_seed: args.fault_seed,
+        state_file: args.state_file.clone(),
+        seed_file: args.seed.clone(),
+        token_lifetime: Duration::from_secs(args.token_lifetime_secs.max(1)),
+        ..skyql_discovery_emulator::Config::default()
+    };
+    let running = skyql_discovery_emulator::spawn(config, apis)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot start the emulator on {}: is another emulator running? Try --addr 127.0.0.1:0",
+                args.addr
+            )
+        })?;
+    let base_url = running.base_url.clone();
+    if let Some(path) = &args.credentials_out {
+        write_secret(path, &running.key_json())?;
+    }
+    if let Some(path) = &args.authorized_user_out {
+        write_secret(path, &running.authorized_user_json())?;
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{base_url}").context("cannot write to stdout")?;
+        out.flush().context("cannot write to stdout")?;
+    }
+    let shown = if names.len() > 8 {
+        format!("{} and {} more", names[..8].join(", "), names.len() - 8)
+    } else {
+        names.join(", ")
+    };
+    crate::term::err_line(format_args!(
+        "skyql emulator: serving {shown} at {base_url} ({} resources); stop with Ctrl-C",
+        running.emulator.item_count()
+    ));
+    shutdown_signal().await;
+    crate::term::err_line("skyql emulator: stopping");
     running.shutdown().await?;
     Ok(())
 }

@@ -167,7 +167,12 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Srv(args) => srv_cmd::run(&global, open_registry(&global)?, args),
         Command::Emulator(args) => {
-            emulator_cmd::run(args, Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()))
+            let home = home(&global);
+            emulator_cmd::run(
+                args,
+                Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
+                &home,
+            )
         }
     }
 }
