@@ -3,7 +3,8 @@
 //!
 //! Syntax: a comma-separated list of paths; `/` steps into a field
 //! (`jobSpec/workerPoolSpecs`); `a(b,c)` selects `b` and `c` inside `a`; a list applies the
-//! selection to each element (`customJobs(name,state),nextPageToken`). Each name is checked
+//! selection to each element (`customJobs(name,state),nextPageToken`); `*` selects all
+//! at its level. Each name is checked
 //! against the shape of the method's response (camelCase or snake_case accepted); an
 //! unknown name or a malformed selector is 400 as One Platform answers it ("Request
 //! contains an invalid argument." with a `BadRequest` violation on the selector, "Error
@@ -60,6 +61,10 @@ impl Selection {
     /// Checks every name against `shape` and spells it as the response does; the error is
     /// the dotted path of the first name that is not there.
     pub fn resolve(self, shape: &Shape) -> Result<Selection, String> {
+        // `*` selects everything at its level.
+        if self.0.iter().any(|(n, _)| n == "*") {
+            return Ok(Selection::default());
+        }
         let mut out = Selection::default();
         for (name, inner) in self.0 {
             let (canonical, below) = match shape {
@@ -264,5 +269,7 @@ mod tests {
         assert!(Selection::parse("").is_err());
         assert!(sel("metadata/anything/goes,done", &OPERATION).is_ok());
         assert!(sel("labels/team", &JOB).is_ok());
+        assert_eq!(sel("*", &JOB), Ok(Selection::default()));
+        assert!(sel("customJobs(*),nextPageToken", &JOB_LIST).is_ok());
     }
 }
