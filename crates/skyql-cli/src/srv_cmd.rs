@@ -54,9 +54,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, args: SrvArgs) -> Result<()
         Some(p) => Some(read_password(p)?),
         None => None,
     };
-    let emulator = args
-        .emulator
-        .then(crate::remote::EmulatorOptions::default);
+    let emulator = args.emulator.then(crate::remote::EmulatorOptions::default);
     let (connection, remote) = crate::remote::connect(global, emulator)?;
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(skyql_srv::TlsFiles { cert, key }),
@@ -69,7 +67,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, args: SrvArgs) -> Result<()
         registry,
         client: remote.client,
         await_timeout: remote.await_timeout,
-        log: Arc::new(|line: &str| eprintln!("skyql srv: {line}")),
+        log: Arc::new(|line: &str| crate::term::err_line(format_args!("skyql srv: {line}"))),
     };
     connection.runtime.block_on(async move {
         let server = skyql_srv::Server::bind(config).await?;
@@ -79,11 +77,11 @@ pub fn run(global: &Global, registry: Arc<Registry>, args: SrvArgs) -> Result<()
             writeln!(out, "{addr}")?;
             out.flush()?;
         }
-        eprintln!(
+        crate::term::err_line(format_args!(
             "skyql srv: listening on {addr}; connect with: psql -h {} -p {}",
             addr.ip(),
             addr.port()
-        );
+        ));
         server.serve().await?;
         Ok::<(), anyhow::Error>(())
     })?;
