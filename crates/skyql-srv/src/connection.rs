@@ -77,7 +77,14 @@ pub async fn serve(
             framed.next().await
         };
         let msg = match next {
-            None => break,
+            None => {
+                // psql and drivers say Terminate first; a bare close means
+                // the client went away (possibly in the middle of a result).
+                if !starting {
+                    log("connection closed by the client without Terminate");
+                }
+                break;
+            }
             Some(Err(e)) => {
                 // The stream cannot be resynchronised after a bad frame.
                 log(&format!("closed: unreadable message from the client: {e}"));

@@ -55,8 +55,16 @@ fn connect(addr: std::net::SocketAddr) -> TcpStream {
 }
 
 fn wait_for_log(srv: &crate::harness::Srv, needle: &str) -> bool {
+    wait_for_any(srv, &[needle])
+}
+
+fn wait_for_any(srv: &crate::harness::Srv, needles: &[&str]) -> bool {
     for _ in 0..100 {
-        if srv.logs().iter().any(|l| l.contains(needle)) {
+        if srv
+            .logs()
+            .iter()
+            .any(|l| needles.iter().any(|n| l.contains(n)))
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -103,6 +111,11 @@ fn bad_input_ends_only_its_connection_with_a_log_line() {
     msg.push(0);
     gone.write_all(&msg).expect("write");
     drop(gone);
+    assert!(
+        wait_for_any(&srv, &["without Terminate", "connection lost"]),
+        "{:?}",
+        srv.logs()
+    );
 
     // A statement failing inside a multi-statement message.
     let types = query(
