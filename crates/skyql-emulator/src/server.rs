@@ -23,33 +23,10 @@ use crate::routing::{Call, Kind, parse_api_path};
 use crate::schema::{self, CANCEL_REQUEST, WAIT_OPERATION_REQUEST};
 use crate::state::Inner;
 use crate::status::{ApiError, error_info};
-use crate::wire::{self, Json, header_str, host_of, hostname, parse_pairs};
+use crate::wire::{self, Json, SYSTEM_PARAMS, header_str, host_of, hostname, parse_pairs};
 
 /// The service name in errors and quota messages.
 const SERVICE: &str = "aiplatform.googleapis.com";
-
-/// Query parameters every Google API accepts.
-const SYSTEM_PARAMS: &[&str] = &[
-    "alt",
-    "$alt",
-    "fields",
-    "$fields",
-    "key",
-    "prettyPrint",
-    "$prettyPrint",
-    "quotaUser",
-    "$quotaUser",
-    "access_token",
-    "oauth_token",
-    "callback",
-    "$callback",
-    "upload_protocol",
-    "uploadType",
-    "$.xgafv",
-    "userIp",
-    "trace",
-    "$trace",
-];
 
 /// What the system parameters asked for.
 struct Output {

@@ -185,6 +185,30 @@ impl Serialize for Json {
     }
 }
 
+/// Query parameters every Google API accepts (the system parameters), with their `$`
+/// spellings.
+pub const SYSTEM_PARAMS: &[&str] = &[
+    "alt",
+    "$alt",
+    "fields",
+    "$fields",
+    "key",
+    "prettyPrint",
+    "$prettyPrint",
+    "quotaUser",
+    "$quotaUser",
+    "access_token",
+    "oauth_token",
+    "callback",
+    "$callback",
+    "upload_protocol",
+    "uploadType",
+    "$.xgafv",
+    "userIp",
+    "trace",
+    "$trace",
+];
+
 /// Parses proto3 Duration text (`"3.5s"`, `"-1s"`) into seconds and nanoseconds.
 pub fn parse_duration(s: &str) -> Option<(i64, i32)> {
     let body = s.strip_suffix('s')?;
