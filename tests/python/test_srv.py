@@ -138,3 +138,13 @@ def test_insert_returning_and_exec_with_parameters(srv):
         assert got == ("from-psycopg",)
         desc = conn.execute("DESCRIBE google.aiplatform.custom_jobs").fetchall()
         assert any(r[0] == "displayName" for r in desc)
+
+
+def test_prepared_after_repeats(srv):
+    # psycopg prepares a statement server-side from its fifth run on.
+    with psycopg.connect(srv, autocommit=True) as conn:
+        counts = [
+            len(conn.execute(JOBS, ("demo-project", "us-central1")).fetchall()) for _ in range(7)
+        ]
+        assert len(set(counts)) == 1 and counts[0] > 0
+        assert conn.execute(JOBS, ("demo-project", "us-central1"), prepare=True).fetchone()

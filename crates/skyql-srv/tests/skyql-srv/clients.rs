@@ -100,6 +100,19 @@ public class SrvCheck {
                     System.out.println("count=" + rs.getLong(1));
                 }
             }
+            // pgjdbc switches to a named server-side statement at the fifth run.
+            long total = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT displayName, labels FROM google.aiplatform.custom_jobs WHERE projectsId = ? AND locationsId = ?")) {
+                for (int i = 0; i < 7; i++) {
+                    ps.setString(1, a[1]);
+                    ps.setString(2, "us-central1");
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) total++;
+                    }
+                }
+            }
+            System.out.println("repeated=" + total);
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.setFetchSize(2);
@@ -160,6 +173,7 @@ fn pgjdbc_connects_reads_metadata_and_runs_prepared_statements() {
             "tables=1",
             "columns=true",
             &format!("count={expected}"),
+            &format!("repeated={}", expected * 7),
             &format!("rows={expected}"),
             "state=42P01",
         ],
