@@ -10,13 +10,21 @@ use crate::jobs::{self, FAIL_LABEL, Job, JobJson, Mask};
 use crate::schema::{self, CUSTOM_JOB};
 use crate::state::{Inner, lock_err};
 use crate::status::ApiError;
-use crate::store::Operation;
+use crate::store::{Operation, Store};
 use crate::wire::Json;
 
 fn job_not_found(number: u64, location: &str, id: u64) -> ApiError {
     ApiError::not_found(format!(
         "The CustomJob does not exist: projects/{number}/locations/{location}/customJobs/{id}"
     ))
+}
+
+/// The stored job, or Google's 404.
+fn find<'a>(store: &'a Store, number: u64, location: &str, id: u64) -> Result<&'a Job, ApiError> {
+    store
+        .location_jobs(number, location)
+        .and_then(|l| l.items.get(&id))
+        .ok_or_else(|| job_not_found(number, location, id))
 }
 
 /// `customJobs.create`: binds and validates the body, stores the job.
@@ -78,10 +86,7 @@ pub fn get(
     let id = parse_id(id, "CustomJob")?;
     let now = inner.clock.now_us();
     let store = inner.store.read().map_err(lock_err)?;
-    let job = store
-        .location_jobs(number, location)
-        .and_then(|l| l.items.get(&id))
-        .ok_or_else(|| job_not_found(number, location, id))?;
+    let job = find(&store, number, location, id)?;
     Ok(JobJson {
         job,
         view: job.view(now),
@@ -184,10 +189,7 @@ pub async fn delete(
     let now = inner.clock.now_us();
     let op_json = {
         let mut store = inner.store.write().map_err(lock_err)?;
-        let job = store
-            .location_jobs(number, location)
-            .and_then(|l| l.items.get(&id))
-            .ok_or_else(|| job_not_found(number, location, id))?;
+        let job = find(&store, number, location, id)?;
         let view = job.view(now);
         if !view.finished() {
             return Err(ApiError::failed_precondition(format!(
