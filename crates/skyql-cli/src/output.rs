@@ -1,4 +1,8 @@
-//! Result formatting: table, json, jsonl, csv, text and markdown.
+//! Result formatting: table, json, jsonl, csv, text and markdown, with
+//! values as StackQL prints them: booleans `true`/`false`; NULL as `null`
+//! where it is read by eyes (table, text, markdown), an empty field in csv
+//! and JSON `null` in json/jsonl, where objects, arrays, numbers and
+//! booleans keep their JSON types.
 //!
 //! Values come from APIs and may hold terminal control characters (an ESC
 //! sequence can rewrite the screen or the window title): the formats meant
@@ -121,7 +125,7 @@ pub fn write(out: &mut impl Write, table: &Table, format: Format) -> std::io::Re
                     out,
                     "{}",
                     r.iter()
-                        .map(|c| esc(&c.to_text()))
+                        .map(|c| esc(&shown(c)))
                         .collect::<Vec<_>>()
                         .join("|")
                 )?;
@@ -146,7 +150,7 @@ pub fn write(out: &mut impl Write, table: &Table, format: Format) -> std::io::Re
                     out,
                     "| {} |",
                     r.iter()
-                        .map(|c| esc(&c.to_text()))
+                        .map(|c| esc(&shown(c)))
                         .collect::<Vec<_>>()
                         .join(" | ")
                 )?;
@@ -164,9 +168,17 @@ fn write_table(out: &mut impl Write, table: &Table) -> std::io::Result<()> {
     }
     t.set_header(table.columns.iter().map(|c| visible(c, true).into_owned()));
     for r in &table.rows {
-        t.add_row(r.iter().map(|c| visible(&c.to_text(), true).into_owned()));
+        t.add_row(r.iter().map(|c| visible(&shown(c), true).into_owned()));
     }
     writeln!(out, "{t}")
+}
+
+/// A cell as the formats for eyes show it: NULL as `null`.
+fn shown(c: &Cell) -> String {
+    match c {
+        Cell::Null => "null".to_string(),
+        other => other.to_text(),
+    }
 }
 
 /// One row as a JSON object, keys in column order.
@@ -223,5 +235,40 @@ mod tests {
         assert_eq!(visible("plain", false), "plain");
         assert_eq!(visible("a\nb", true), "a\nb");
         assert_eq!(visible("a\nb", false), "a\\nb");
+    }
+
+    fn typed(format: Format) -> String {
+        let mut t = Table::new(["b", "n", "j", "x", "r"]);
+        t.push(vec![
+            Cell::Bool(true),
+            Cell::Null,
+            Cell::Json(serde_json::json!({"k": [1, "v"]})),
+            Cell::Integer(7),
+            Cell::Real(1.5),
+        ]);
+        let mut out = Vec::new();
+        write(&mut out, &t, format).expect("write");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn values_print_as_stackql_prints_them() {
+        assert_eq!(
+            typed(Format::Jsonl),
+            "{\"b\":true,\"n\":null,\"j\":{\"k\":[1,\"v\"]},\"x\":7,\"r\":1.5}\n"
+        );
+        assert_eq!(
+            typed(Format::Csv),
+            "b,n,j,x,r\ntrue,,\"{\"\"k\"\":[1,\"\"v\"\"]}\",7,1.5\n"
+        );
+        assert_eq!(
+            typed(Format::Text),
+            "b|n|j|x|r\ntrue|null|{\"k\":[1,\"v\"]}|7|1.5\n"
+        );
+        let table = typed(Format::Table);
+        assert!(
+            table.contains("| true | null | {\"k\":[1,\"v\"]} | 7 | 1.5 |"),
+            "{table}"
+        );
     }
 }

@@ -95,9 +95,18 @@ fn args_of(line: &str) -> Vec<String> {
 #[test]
 fn iql_cases() {
     let dir = manifest().join("tests/cases");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("cases dir")
-        .flatten()
+    // Cases sit in tests/cases and in its folders (tests/cases/google/...).
+    let mut dirs = vec![dir.clone()];
+    dirs.extend(
+        std::fs::read_dir(&dir)
+            .expect("cases dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir()),
+    );
+    let mut cases: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("cases dir").flatten())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "iql"))
         .collect();

@@ -23,12 +23,12 @@ pub enum Error {
     Registry(#[from] skyql_registry::Error),
     #[error(transparent)]
     Provider(#[from] skyql_provider::Error),
-    /// SQLite refused or failed the statement (its message says why).
+    /// SQLite refused or failed the statement (its message says why; the
+    /// error itself is kept, with SQLite's code, for callers that map it).
     #[error("SQL error: {message}")]
     Sqlite {
         message: String,
-        #[source]
-        source: rusqlite::Error,
+        sqlite: rusqlite::Error,
     },
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax {
@@ -114,11 +114,11 @@ impl From<rusqlite::Error> for Error {
             // rusqlite repeats SQLite's message and code; the message says it all.
             rusqlite::Error::SqliteFailure(_, Some(ref msg)) => Error::Sqlite {
                 message: msg.clone(),
-                source: e,
+                sqlite: e,
             },
             other => Error::Sqlite {
                 message: other.to_string(),
-                source: other,
+                sqlite: other,
             },
         }
     }
