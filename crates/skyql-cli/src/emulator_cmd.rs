@@ -150,7 +150,17 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
     ));
     shutdown_signal().await;
     crate::term::err_line("skyql emulator: stopping");
+    let emulator = running.emulator.clone();
     running.shutdown().await?;
+    // The emulator never prints; state-file failures are reported here.
+    let report = emulator.persistence();
+    if report.failures > 0 {
+        crate::term::err_line(format_args!(
+            "skyql emulator: {} write(s) of the state file failed; the last: {}",
+            report.failures,
+            report.last_error.as_deref().unwrap_or("unknown")
+        ));
+    }
     Ok(())
 }
 
