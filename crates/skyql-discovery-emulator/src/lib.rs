@@ -179,6 +179,7 @@ impl Emulator {
         match snapshot {
             Some(snap) => {
                 state.clock.set_now_us(snap.clock_now_us);
+                state.auth.tokens.import(snap.tokens);
                 state.store = RwLock::new(snap.store);
             }
             None => {
@@ -212,7 +213,11 @@ impl Emulator {
 
     /// Issues an access token directly (for in-process callers).
     pub fn issue_access_token(&self) -> String {
-        self.state.auth.issue()
+        let token = self.state.auth.issue();
+        if let Ok(mut s) = self.state.store.write() {
+            s.generation += 1;
+        }
+        token
     }
 
     /// The number of stored resources (operations included).

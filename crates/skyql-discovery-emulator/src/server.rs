@@ -100,6 +100,10 @@ pub async fn handle(
         };
         if issued {
             state.control.record("token", resp.status().as_u16());
+            if let Ok(mut s) = state.store.write() {
+                s.generation += 1;
+            }
+            crate::state_file::persist(&state).await;
         }
         return resp;
     }

@@ -1,5 +1,5 @@
-//! `--state-file`: the resources, IAM policies, the clock and the signing key survive a
-//! restart. Written atomically (a temporary file, then a rename) after each change and at
+//! `--state-file`: the resources, IAM policies, the clock, the signing key and the issued
+//! access tokens survive a restart. Written atomically (a temporary file, then a rename) after each change and at
 //! shutdown; a failed write is counted by the shared control block and shown by
 //! `GET /emulator/stats`.
 
@@ -19,6 +19,9 @@ pub struct Snapshot {
     pub refresh: RefreshCreds,
     pub clock_now_us: i64,
     pub store: Store,
+    /// Issued access tokens still valid, so that clients keep working across a restart.
+    #[serde(default)]
+    pub tokens: std::collections::BTreeMap<String, i64>,
 }
 
 /// Reads a state file; `None` when it does not exist yet.
@@ -61,6 +64,7 @@ pub async fn persist(state: &State) {
             refresh: &'a RefreshCreds,
             clock_now_us: i64,
             store: &'a Store,
+            tokens: std::collections::BTreeMap<String, i64>,
         }
         let snap = SnapshotRef {
             version: 1,
@@ -68,6 +72,7 @@ pub async fn persist(state: &State) {
             refresh: &state.auth.refresh,
             clock_now_us: state.clock.now_us(),
             store: &store,
+            tokens: state.auth.tokens.export(),
         };
         match serde_json::to_vec(&snap) {
             Ok(b) => (store.generation, b),

@@ -214,7 +214,10 @@ fn enum_numbers_match_the_kms_document() {
         if !unnumbered.is_empty() {
             eprintln!("{field}: no proto number for {unnumbered:?}");
         }
-        assert!(unnumbered.len() < names.len(), "{field}: no name has a number");
+        assert!(
+            unnumbered.len() < names.len(),
+            "{field}: no name has a number"
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} fields checked");

@@ -359,3 +359,65 @@ async fn patch_checks_the_fingerprint_and_iam_checks_the_etag() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn seed_file_and_state_file() {
+    let Some(_) = super::common::discovery_dir() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("skyql-demu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.json");
+    std::fs::write(
+        &seed,
+        serde_json::to_vec(&json!({"compute": {
+            "projects/demo/zones": [{"name": "us-central1-a", "status": "UP"}],
+            "projects/demo/global/networks": [{"name": "default", "autoCreateSubnetworks": true}]
+        }}))
+        .unwrap(),
+    )
+    .unwrap();
+    let state = dir.join("state.json");
+    let config = || Config {
+        seed_file: Some(seed.clone()),
+        state_file: Some(state.clone()),
+        ..Config::default()
+    };
+    let Some(emu) = start(&["compute"], config()).await else {
+        return;
+    };
+    let zone = emu
+        .ok("GET", &format!("{P}/zones/us-central1-a"), None)
+        .await;
+    assert_eq!(zone["kind"], "compute#zone");
+    assert_eq!(zone["status"], "UP");
+    let net = emu
+        .ok("GET", &format!("{P}/global/networks/default"), None)
+        .await;
+    assert_eq!(net["autoCreateSubnetworks"], true);
+    assert!(net["selfLink"].is_string());
+    emu.ok(
+        "POST",
+        &format!("{P}/global/networks"),
+        Some(json!({"name": "kept"})),
+    )
+    .await;
+    // A token from the token endpoint, kept across the restart.
+    let key = emu.running.key_json();
+    let token = emu.running.emulator.issue_access_token();
+    emu.running.shutdown().await.unwrap();
+    assert!(key["private_key"].is_string());
+
+    // A restart restores the state (the seed file is not loaded again).
+    std::fs::write(&seed, b"{\"compute\": {}}").unwrap();
+    let Some(mut emu) = start(&["compute"], config()).await else {
+        return;
+    };
+    emu.token = token;
+    emu.ok("GET", &format!("{P}/global/networks/kept"), None)
+        .await;
+    emu.ok("GET", &format!("{P}/global/networks/default"), None)
+        .await;
+    emu.running.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
