@@ -145,6 +145,14 @@ fn column_type(known: Option<ColumnType>, rows: &[Vec<Cell>], i: usize) -> Type 
     }
 }
 
+/// A value that does not fit its column's type: an error, never a wrong value.
+fn range(i: i64, ty: &Type) -> pgwire::error::PgWireError {
+    crate::sqlstate::user_error(
+        "22003",
+        format!("{i} is out of range for type {}", ty.name()),
+    )
+}
+
 /// RFC 3339 (Google's timestamps have up to nine fractional digits).
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -171,9 +179,9 @@ fn encode_cell(
         (Cell::Integer(i), &Type::BOOL) => put!(*i != 0),
         (Cell::Text(s), &Type::BOOL) => put!(matches!(s.as_str(), "t" | "true" | "1")),
         (Cell::Integer(i), &Type::INT8) => put!(*i),
-        (Cell::Integer(i), &Type::INT4) => put!(i32::try_from(*i).unwrap_or_default()),
-        (Cell::Integer(i), &Type::INT2) => put!(i16::try_from(*i).unwrap_or_default()),
-        (Cell::Integer(i), &Type::OID) => put!(u32::try_from(*i).unwrap_or_default()),
+        (Cell::Integer(i), &Type::INT4) => put!(i32::try_from(*i).map_err(|_| range(*i, ty))?),
+        (Cell::Integer(i), &Type::INT2) => put!(i16::try_from(*i).map_err(|_| range(*i, ty))?),
+        (Cell::Integer(i), &Type::OID) => put!(u32::try_from(*i).map_err(|_| range(*i, ty))?),
         (Cell::Integer(i), &Type::FLOAT8) => put!(*i as f64),
         (Cell::Real(r), &Type::FLOAT8) => put!(*r),
         (Cell::Json(v), &Type::JSON) => put!(v.clone()),
@@ -189,5 +197,99 @@ fn encode_cell(
             put!(s.bytes().next().map_or(0i8, |b| b as i8))
         }
         (other, _) => put!(other.to_text()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pgwire::api::results::FieldFormat;
+
+    fn text_of(rs: &ResultSet, formats: &Format) -> Vec<Option<Vec<u8>>> {
+        let fields = Arc::new(rs.fields(formats));
+        let rows = rs.data_rows(&fields).expect("encode");
+        let mut out = Vec::new();
+        for r in rows {
+            let mut buf = &r.data[..];
+            for _ in 0..r.field_count {
+                let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+                buf = &buf[4..];
+                if len < 0 {
+                    out.push(None);
+                } else {
+                    out.push(Some(buf[..len as usize].to_vec()));
+                    buf = &buf[len as usize..];
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn schema_types_and_value_types() {
+        let mut t = Table::new(["flag", "obj", "at", "n", "mixed", "bad_time"]);
+        t.column_types = vec![
+            Some(ColumnType::Bool),
+            Some(ColumnType::Json),
+            Some(ColumnType::Timestamp),
+            None,
+            None,
+            Some(ColumnType::Timestamp),
+        ];
+        t.push(vec![
+            Cell::Bool(true),
+            Cell::Json(serde_json::json!({"a": [1]})),
+            Cell::from("2026-06-01T12:00:00.123456789Z"),
+            Cell::Integer(3),
+            Cell::Integer(1),
+            Cell::from("not a time"),
+        ]);
+        t.push(vec![
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Integer(4),
+            Cell::Real(1.5),
+            Cell::Null,
+        ]);
+        let rs = ResultSet::of_table(t, "SELECT".into());
+        let types: Vec<Type> = rs.columns.iter().map(|c| c.1.clone()).collect();
+        assert_eq!(
+            types,
+            [
+                Type::BOOL,
+                Type::JSON,
+                Type::TIMESTAMPTZ,
+                Type::INT8,
+                Type::FLOAT8,
+                Type::TEXT
+            ]
+        );
+        let cells = text_of(&rs, &Format::UnifiedText);
+        assert_eq!(cells[0].as_deref(), Some(&b"t"[..]));
+        assert_eq!(cells[1].as_deref(), Some(&br#"{"a":[1]}"#[..]));
+        assert_eq!(
+            cells[2].as_deref(),
+            Some(&b"2026-06-01 12:00:00.123456+00"[..])
+        );
+        assert_eq!(cells[6], None);
+        let binary = text_of(&rs, &Format::UnifiedBinary);
+        assert_eq!(binary[0].as_deref(), Some(&[1u8][..]));
+        assert_eq!(binary[3].as_deref(), Some(&3i64.to_be_bytes()[..]));
+        assert_eq!(
+            rs.fields(&Format::UnifiedBinary)[0].format(),
+            FieldFormat::Binary
+        );
+    }
+
+    #[test]
+    fn out_of_range_is_an_error() {
+        let rs = ResultSet {
+            columns: vec![("x".into(), Type::INT4)],
+            rows: vec![vec![Cell::Integer(1 << 40)]],
+            tag: "SELECT".into(),
+        };
+        let fields = Arc::new(rs.fields(&Format::UnifiedText));
+        assert!(rs.data_rows(&fields).is_err());
     }
 }

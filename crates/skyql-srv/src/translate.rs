@@ -27,7 +27,10 @@ impl Param {
             Param::Text(s) => format!("'{}'", s.replace('\'', "''")),
             Param::Int(i) => i.to_string(),
             Param::Float(f) if f.is_finite() => format!("{f:?}"),
-            Param::Float(_) => "NULL".into(),
+            // PostgreSQL's spelling of the non-finite values, as text.
+            Param::Float(f) if f.is_nan() => "'NaN'".into(),
+            Param::Float(f) if *f > 0.0 => "'Infinity'".into(),
+            Param::Float(_) => "'-Infinity'".into(),
             Param::Bool(b) => if *b { "1" } else { "0" }.into(),
         }
     }
