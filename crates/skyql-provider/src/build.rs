@@ -161,17 +161,19 @@ fn build_resource(
     // Where variants share an action (`projects.sinks.list`,
     // `organizations.sinks.list`), those methods are named in full; the
     // rest keep the action's name (`instances.start`).
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // (Each method's name is its action's, snake_case, until here.)
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for m in &methods {
-        *counts.entry(snake_case(&m.action)).or_default() += 1;
+        *counts.entry(m.name.as_str()).or_default() += 1;
     }
-    for m in &mut methods {
-        let plain = snake_case(&m.action);
-        m.name = if full_names || counts.get(&plain).is_some_and(|n| *n > 1) {
-            full_method_name(&m.id)
-        } else {
-            plain
-        };
+    let full: Vec<bool> = methods
+        .iter()
+        .map(|m| full_names || counts.get(m.name.as_str()).is_some_and(|n| *n > 1))
+        .collect();
+    for (m, full) in methods.iter_mut().zip(full) {
+        if full {
+            m.name = full_method_name(&m.id);
+        }
     }
     let mut twins = Vec::new();
     for m in &methods {
@@ -245,7 +247,12 @@ fn build_method(doc: &Document, id: String, keys: &[String], key: &str, m: Metho
         });
     }
     let response = m.response.as_ref().map(|r| r.reference.clone());
-    let response_schema = response.as_deref().and_then(|r| doc.schemas.get(r));
+    // Only reads need their response schema (parsing one is not free).
+    let reads_rows = key == "getIamPolicy" || (verb == SqlVerb::Select && key != "get");
+    let response_schema = response
+        .as_deref()
+        .filter(|_| reads_rows)
+        .and_then(|r| doc.schemas.get(r));
     let resource_key = keys.last().map(String::as_str).unwrap_or_default();
     let (items_key, aggregated, parent_fields) = match response_schema {
         Some(s) if key == "getIamPolicy" && s.properties.contains_key("bindings") => {

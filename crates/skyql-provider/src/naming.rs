@@ -11,19 +11,24 @@ const WHOLE_WORDS: &[&str] = &["gitlab", "github", "dotcom"];
 /// `IAMPolicies` → `iampolicies` (StackQL splits only lower-to-upper
 /// boundaries), `GitHubEnterpriseConfigs` → `github_enterprise_configs`.
 pub fn snake_case(s: &str) -> String {
-    let mut text = s.to_string();
-    for word in WHOLE_WORDS {
-        let mut from = 0;
-        while let Some(at) = text.to_ascii_lowercase()[from..].find(word) {
-            let at = from + at;
-            text.replace_range(at..at + word.len(), word);
-            from = at + word.len();
+    // One pass: `lower` finds the whole words (ASCII lowering keeps byte
+    // offsets), `prev` is the last character written, as the words leave it.
+    let lower = s.to_ascii_lowercase();
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut prev: Option<char> = None;
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if let Some(word) = WHOLE_WORDS
+            .iter()
+            .find(|w| lower.get(i..).is_some_and(|rest| rest.starts_with(**w)))
+        {
+            out.push_str(word);
+            prev = word.chars().last();
+            for _ in 1..word.len() {
+                chars.next();
+            }
+            continue;
         }
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        let prev = i.checked_sub(1).map(|j| chars[j]);
         if c.is_ascii_uppercase()
             && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
         {
@@ -33,6 +38,7 @@ pub fn snake_case(s: &str) -> String {
             '-' | '.' | ' ' => out.push('_'),
             c => out.push(c.to_ascii_lowercase()),
         }
+        prev = Some(c);
     }
     out
 }
@@ -122,6 +128,14 @@ mod tests {
         assert_eq!(snake_case("httpHealthChecks"), "http_health_checks");
         assert_eq!(snake_case("Serverconfig"), "serverconfig");
         assert_eq!(snake_case("gitHubInstallations"), "github_installations");
+        assert_eq!(
+            snake_case("fetchGitHubInstallations"),
+            "fetchgithub_installations"
+        );
+        assert_eq!(
+            snake_case("get-fhir-operation-status"),
+            "get_fhir_operation_status"
+        );
         assert_eq!(snake_case("hl7V2Stores"), "hl7_v2_stores");
     }
 
