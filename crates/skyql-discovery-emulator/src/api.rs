@@ -234,14 +234,13 @@ impl Api {
         s.split('/').next().unwrap_or(s)
     }
 
-    /// The URL prefix of self links: compute's are on www.googleapis.com, as the real
-    /// service writes them.
+    /// The URL prefix of self links: compute's and storage's are on www.googleapis.com,
+    /// as the real services write them; the rest use the document's root URL.
     pub fn link_base(&self) -> String {
-        match self.family {
-            Family::Compute | Family::Storage => {
-                format!("https://www.googleapis.com/{}", self.service_path)
-            }
-            _ => format!("{}{}", self.root_url, self.service_path),
+        if matches!(self.name.as_str(), "compute" | "storage") {
+            format!("https://www.googleapis.com/{}", self.service_path)
+        } else {
+            format!("{}{}", self.root_url, self.service_path)
         }
     }
 }

@@ -217,8 +217,9 @@ pub fn operation(
     let base = api.link_base();
     let mut collection = scope.clone();
     collection.push("operations".into());
+    let kind = super::kind_of(api, Some("Operation")).unwrap_or_else(|| "compute#operation".into());
     let mut body = json!({
-        "kind": "compute#operation",
+        "kind": kind,
         "id": id,
         "name": name,
         "operationType": operation_type,
