@@ -5,7 +5,8 @@
 //! psql, PostgreSQL 15 with postgres_fdw, Java and Node are expected on the
 //! machine; the tests fail under CI when a client is missing.
 
-use anyhow::{Context, Result, bail};
+use crate::test::run;
+use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::Command;
 
@@ -13,15 +14,6 @@ use std::process::Command;
 const NODE_PG: &str = "pg@8.23.1";
 /// Where Debian puts pgjdbc.
 pub const JDBC_JAR: &str = "/usr/share/java/postgresql.jar";
-
-fn run(cmd: &mut Command) -> Result<()> {
-    eprintln!("xtask: {cmd:?}");
-    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
-    if !status.success() {
-        bail!("{cmd:?} failed ({status})");
-    }
-    Ok(())
-}
 
 pub fn install(root: &Path) -> Result<()> {
     let node = root.join("target/srv-clients/node");

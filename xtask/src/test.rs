@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-fn run(cmd: &mut Command) -> Result<()> {
+/// Runs a command, echoing it; its failure is an error.
+pub fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: {cmd:?}");
     let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
     if !status.success() {
