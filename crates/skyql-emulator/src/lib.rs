@@ -69,6 +69,7 @@ mod routing;
 pub mod schema;
 pub mod seed;
 mod server;
+pub mod serving;
 mod state;
 pub mod status;
 pub mod store;
@@ -367,15 +368,7 @@ impl Emulator {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await;
-        self.flush().await;
-        result.map_err(|source| Error::Bind { addr, source })
+        serving::serve(self, listener, shutdown).await
     }
 
     /// Writes the state file now (if there is one and anything changed).
@@ -384,17 +377,19 @@ impl Emulator {
     }
 }
 
-/// A running emulator on its own listener. Dropping it stops the server.
-pub struct Running {
-    /// `http://127.0.0.1:PORT`
-    pub base_url: String,
-    pub addr: SocketAddr,
-    pub emulator: Emulator,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), Error>>>,
+impl serving::Serve for Emulator {
+    fn router(&self) -> axum::Router {
+        Emulator::router(self)
+    }
+    async fn flush(&self) {
+        Emulator::flush(self).await;
+    }
 }
 
-impl Running {
+/// The Vertex AI emulator running on its own listener. Dropping it stops the server.
+pub type Running = serving::Running<Emulator>;
+
+impl serving::Running<Emulator> {
     /// The service-account key file content for this emulator.
     pub fn key_json(&self) -> Value {
         self.emulator.service_account_key_json(&self.base_url)
@@ -404,64 +399,15 @@ impl Running {
     pub fn authorized_user_json(&self) -> Value {
         self.emulator.authorized_user_json(&self.base_url)
     }
-
-    /// Stops serving, waits for open requests, and writes the state file.
-    pub async fn shutdown(mut self) -> Result<(), Error> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        match self.task.take() {
-            Some(task) => match tokio::time::timeout(Duration::from_secs(10), task).await {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => Err(Error::Config(format!("server task failed: {e}"))),
-                Err(_) => {
-                    self.emulator.flush().await;
-                    Ok(())
-                }
-            },
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 /// Binds `config.addr` on the current tokio runtime and serves in a background task.
 pub async fn spawn(mut config: Config) -> Result<Running, Error> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: config.addr.to_string(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: config.addr.to_string(),
-        source,
-    })?;
-    let base_url = format!("http://{addr}");
-    config.base_url.get_or_insert_with(|| base_url.clone());
+    let (listener, addr) = serving::bind(config.addr).await?;
+    config
+        .base_url
+        .get_or_insert_with(|| format!("http://{addr}"));
     let emulator = Emulator::new(config)?;
     emulator.flush().await;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = emulator.clone();
-    let task = tokio::spawn(async move {
-        serving
-            .serve(listener, async move {
-                let _ = rx.await;
-            })
-            .await
-    });
-    Ok(Running {
-        base_url,
-        addr,
-        emulator,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    Ok(serving::start(emulator, listener, addr))
 }
