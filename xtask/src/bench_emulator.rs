@@ -9,6 +9,11 @@
 //! as possible): many connections, each sending requests back to back. Memory is the
 //! child's VmRSS from /proc. Options: `--jobs N`, `--seconds S`, `--connections C`,
 //! `--bin PATH` (skip the build).
+//!
+//! A second section measures the Discovery-driven emulator the same way (`skyql emulator
+//! --services compute`, seeded with `--instances N` compute instances through `--seed`):
+//! `compute.instances.get` and full list pages of 100 instances. It needs the pinned
+//! documents ($SKYQL_DISCOVERY_DIR, else `.discovery/`) and says so when they are absent.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,6 +27,7 @@ use tokio::net::TcpStream;
 
 struct Options {
     jobs: usize,
+    instances: usize,
     seconds: f64,
     connections: usize,
     bin: Option<PathBuf>,
@@ -30,6 +36,7 @@ struct Options {
 fn parse(args: &[String]) -> Result<Options> {
     let mut o = Options {
         jobs: 100_000,
+        instances: 10_000,
         seconds: 5.0,
         connections: 32,
         bin: None,
@@ -39,11 +46,12 @@ fn parse(args: &[String]) -> Result<Options> {
         let mut value = || it.next().context(format!("{a} needs a value"));
         match a.as_str() {
             "--jobs" => o.jobs = value()?.parse()?,
+            "--instances" => o.instances = value()?.parse()?,
             "--seconds" => o.seconds = value()?.parse()?,
             "--connections" => o.connections = value()?.parse()?,
             "--bin" => o.bin = Some(PathBuf::from(value()?)),
             other => bail!(
-                "unknown option {other}: use --jobs N, --seconds S, --connections C, --bin PATH"
+                "unknown option {other}: use --jobs N, --instances N, --seconds S, --connections C, --bin PATH"
             ),
         }
     }
@@ -140,7 +148,212 @@ pub fn run(args: &[String]) -> Result<()> {
     if report.errors > 0 {
         println!("\n{} requests failed.", report.errors);
     }
+    compute_section(&bin, &opts)
+}
+
+/// The Discovery-driven emulator serving compute, seeded with `opts.instances` instances.
+fn compute_section(bin: &std::path::Path, opts: &Options) -> Result<()> {
+    let root = crate::root();
+    let dir = std::env::var_os("SKYQL_DISCOVERY_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".discovery"));
+    println!("\n### Discovery-driven emulator: compute\n");
+    if !dir.join("compute.v1.json").is_file() {
+        println!(
+            "Not measured: {} has no compute.v1.json (run cargo xtask fetch-discovery).",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let zone = "us-central1-a";
+    let instances: Vec<serde_json::Value> = (0..opts.instances)
+        .map(|i| {
+            serde_json::json!({
+                "name": format!("vm-{i:06}"),
+                "machineType": format!("zones/{zone}/machineTypes/e2-small"),
+                "labels": {"team": format!("t{}", i % 10)},
+                "networkInterfaces": [{"network": "global/networks/default"}],
+                "disks": [{"boot": true, "autoDelete": true, "initializeParams": {"sourceImage": "projects/debian-cloud/global/images/family/debian-12"}}]
+            })
+        })
+        .collect();
+    let collection = format!("projects/demo-project/zones/{zone}/instances");
+    let seed = serde_json::json!({"compute": {collection.clone(): instances}});
+    let seed_file =
+        std::env::temp_dir().join(format!("skyql-bench-compute-{}.json", std::process::id()));
+    std::fs::write(&seed_file, serde_json::to_vec(&seed)?)?;
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args([
+            "emulator",
+            "--services",
+            "compute",
+            "--addr",
+            "127.0.0.1:0",
+            "--clock",
+            "frozen",
+        ])
+        .arg("--discovery-dir")
+        .arg(&dir)
+        .arg("--seed")
+        .arg(&seed_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let pid = child.id();
+    let guard = Guard(child);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    let _ = std::fs::remove_file(&seed_file);
+    let base = line.trim().to_string();
+    let addr = base
+        .strip_prefix("http://")
+        .context(format!("the compute emulator did not start: {base:?}"))?
+        .to_string();
+    let startup = started.elapsed();
+    let rss_loaded = rss_kib(pid)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let list_path = format!("/compute/v1/{collection}?maxResults=100");
+    let item = |n: &str| format!("/compute/v1/{collection}/{n}");
+    let names: Vec<String> = (0..opts.instances.min(2_000))
+        .map(|i| item(&format!("vm-{i:06}")))
+        .collect();
+    let report = runtime.block_on(measure_paths(
+        &addr,
+        opts,
+        names,
+        list_path,
+        ("compute.instances.get", "compute.instances.list"),
+    ))?;
+    let rss_after = rss_kib(pid)?;
+    drop(guard);
+    println!(
+        "Command: `cargo xtask bench-emulator` (release build; `skyql emulator --services compute --seed FILE` with {} instances in one zone; same client and connections as above).\n",
+        opts.instances
+    );
+    println!("Targets (issue 9): at least 5,000 get/s and 500 full list pages/s.\n");
+    println!("| measurement | result |");
+    println!("|---|---|");
+    println!(
+        "| start-up: compute v1 document and {} seeded instances (spawn to base URL printed) | {:.0} ms |",
+        opts.instances,
+        startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| `compute.instances.get` | {:.0} requests/s (p50 {:.2} ms, p99 {:.2} ms) |",
+        report.get.rate, report.get.p50_ms, report.get.p99_ms
+    );
+    println!(
+        "| `compute.instances.list`, full pages of 100 instances (`maxResults=100`), following nextPageToken | {:.0} pages/s (p50 {:.2} ms, p99 {:.2} ms; {:.0} KB per page) |",
+        report.list.rate,
+        report.list.p50_ms,
+        report.list.p99_ms,
+        report.page_bytes as f64 / 1024.0
+    );
+    println!(
+        "| memory (VmRSS) after seeding / after the load | {:.1} MiB / {:.1} MiB |",
+        rss_loaded as f64 / 1024.0,
+        rss_after as f64 / 1024.0
+    );
+    if report.errors > 0 {
+        println!("\n{} requests failed.", report.errors);
+    }
     Ok(())
+}
+
+/// Measures gets of `names` and full list pages of `list_path` (whose query may already
+/// have parameters); the stats names let the server's own counts be cross-checked.
+async fn measure_paths(
+    addr: &str,
+    opts: &Options,
+    names: Vec<String>,
+    list_path: String,
+    stats_names: (&'static str, &'static str),
+) -> Result<Report> {
+    let mut c = Conn::open(addr).await?;
+    let status = c
+        .get(
+            "/computeMetadata/v1/instance/service-accounts/default/token",
+            "Metadata-Flavor: Google\r\n",
+        )
+        .await?;
+    if status != 200 {
+        bail!("cannot get a token from the metadata route: {status}");
+    }
+    let token: serde_json::Value = serde_json::from_slice(&c.buf)?;
+    let token = token["access_token"]
+        .as_str()
+        .context("no access_token")?
+        .to_string();
+    let auth = Arc::new(format!("Authorization: Bearer {token}\r\n"));
+    if c.get(&names[0], &auth).await? != 200 {
+        bail!("get failed: {}", String::from_utf8_lossy(&c.buf));
+    }
+    let page_bytes = {
+        c.get(&list_path, &auth).await?;
+        c.buf.len()
+    };
+    let names = Arc::new(names);
+    let errors = Arc::new(AtomicU64::new(0));
+    let get = {
+        let names = names.clone();
+        let auth = auth.clone();
+        run_load(addr, opts, errors.clone(), move |conn, i| {
+            let names = names.clone();
+            let auth = auth.clone();
+            Box::pin(async move {
+                let path = &names[i % names.len()];
+                Ok(conn.get(path, &auth).await? == 200)
+            })
+        })
+        .await?
+    };
+    let list = {
+        let auth = auth.clone();
+        let list_path = Arc::new(list_path);
+        run_load(addr, opts, errors.clone(), move |conn, _| {
+            let auth = auth.clone();
+            let list_path = list_path.clone();
+            Box::pin(async move {
+                let token = std::mem::take(conn.host_token());
+                let path = match token {
+                    Some(t) => format!("{list_path}&pageToken={t}"),
+                    None => list_path.to_string(),
+                };
+                let ok = conn.get(&path, &auth).await? == 200;
+                let next = find_token(&conn.buf);
+                *conn.host_token() = next;
+                Ok(ok)
+            })
+        })
+        .await?
+    };
+    c.get("/emulator/stats", "").await?;
+    let stats: serde_json::Value = serde_json::from_slice(&c.buf)?;
+    let served = |m: &str| {
+        stats["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["method"] == m && r["status"] == 200)
+            .filter_map(|r| r["count"].as_u64())
+            .sum::<u64>()
+    };
+    let (gets, lists) = (served(stats_names.0), served(stats_names.1));
+    if (gets as f64) < get.rate * opts.seconds || (lists as f64) < list.rate * opts.seconds {
+        bail!("the server answered fewer requests ({gets} gets, {lists} lists) than measured");
+    }
+    Ok(Report {
+        get,
+        list,
+        page_bytes,
+        errors: errors.load(Ordering::Relaxed),
+    })
 }
 
 fn rss_kib(pid: u32) -> Result<u64> {
