@@ -33,6 +33,10 @@ pub enum Command {
     Close(Option<String>),
     /// Accepted and ignored (DISCARD, DEALLOCATE, SAVEPOINT, ...), with its tag.
     Accept(&'static str),
+    /// `RESET name`; `None`: `RESET ALL`.
+    Reset(Option<String>),
+    /// A PostgreSQL feature skyql does not have, by name.
+    Unsupported(&'static str),
 }
 
 /// Classifies one statement. `names_resource` says whether it names a
@@ -76,6 +80,16 @@ pub fn classify(text: &str, names_resource: bool) -> Command {
         Ast::Discard { .. } => Command::Accept("DISCARD ALL"),
         Ast::Deallocate { .. } => Command::Accept("DEALLOCATE"),
         Ast::Set(set) => set_command(set),
+        Ast::Reset(r) => Command::Reset(match r.reset {
+            sqlparser::ast::Reset::ConfigurationParameter(name) => {
+                Some(name.to_string().to_ascii_lowercase())
+            }
+            _ => None,
+        }),
+        Ast::UNLISTEN { .. } => Command::Accept("UNLISTEN"),
+        Ast::LISTEN { .. } => Command::Unsupported("LISTEN"),
+        Ast::NOTIFY { .. } => Command::Unsupported("NOTIFY"),
+        Ast::Copy { .. } => Command::Unsupported("COPY"),
         Ast::ShowVariable { variable } => Command::Show(
             variable
                 .iter()

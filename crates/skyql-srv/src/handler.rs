@@ -212,6 +212,21 @@ impl ConnHandler {
                     Ok(Outcome::Tag(Tag::new("CLOSE CURSOR")))
                 }
                 Command::Accept(tag) => Ok(Outcome::Tag(Tag::new(tag))),
+                Command::Reset(name) => {
+                    if let Ok(mut s) = self.settings.lock() {
+                        match name {
+                            Some(n) => {
+                                s.remove(&n);
+                            }
+                            None => s.clear(),
+                        }
+                    }
+                    Ok(Outcome::Tag(Tag::new("RESET")))
+                }
+                Command::Unsupported(what) => Err(user_error(
+                    "0A000",
+                    format!("{what} is not supported by skyql srv"),
+                )),
             }
         })
     }

@@ -185,10 +185,27 @@ fn start_up_queries_of_drivers_and_tools() {
         "SET application_name = 'x'; SET DateStyle = 'ISO'; SET extra_float_digits = 3",
         "BEGIN; SELECT 1; ROLLBACK",
         "SHOW ALL",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "BEGIN; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; COMMIT",
+        "BEGIN READ ONLY; COMMIT",
+        "SET search_path TO aiplatform, public",
+        "SET LOCAL statement_timeout = 0",
+        "RESET ALL",
+        "RESET search_path",
+        "UNLISTEN *",
+        "DISCARD ALL",
+        "SELECT pg_catalog.set_config('search_path', '', false)",
+        "SELECT 1 WHERE 'a' ~ 'a'",
     ];
-    for q in queries {
-        ok(&run(&srv, &["-A", "-t", "-c", q]));
-    }
+    let failed: Vec<String> = queries
+        .iter()
+        .filter_map(|q| {
+            let out = run(&srv, &["-A", "-t", "-c", q]);
+            (!out.status.success())
+                .then(|| format!("{q}: {}", String::from_utf8_lossy(&out.stderr)))
+        })
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
     let out = ok(&run(
         &srv,
         &[
