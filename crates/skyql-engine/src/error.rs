@@ -87,6 +87,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// A syntax error at token `token` of `stmt` (its end, if past the
+    /// last token): the line and column come from the token's span.
+    pub fn syntax_at(stmt: &crate::Statement, token: usize, message: impl Into<String>) -> Error {
+        let at = stmt
+            .spans
+            .get(token)
+            .map_or(stmt.text.len(), |s| s.start)
+            .min(stmt.text.len());
+        let before = stmt.text.get(..at).unwrap_or(&stmt.text);
+        let line = stmt.line + before.matches('\n').count() as u64;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        Error::Syntax {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
     /// Whose fault the error is.
     pub fn fault(&self) -> Fault {
         match self {
@@ -127,5 +145,37 @@ impl From<rusqlite::Error> for Error {
 impl From<skyql_client::Error> for Error {
     fn from(e: skyql_client::Error) -> Error {
         Error::Client(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_point_at_the_token() {
+        let s = crate::split_statements("SELECT 1;\nSHOW METHODS\n  google.a.b").expect("split");
+        let e = Error::syntax_at(&s[1], 2, "expected IN").to_string();
+        assert_eq!(e, "syntax error at line 3, column 3: expected IN");
+        let e = Error::syntax_at(&s[1], 99, "at the end").to_string();
+        assert_eq!(e, "syntax error at line 3, column 13: at the end");
+    }
+
+    #[test]
+    fn faults_are_named() {
+        assert_eq!(Error::Internal("x".into()).fault(), Fault::Internal);
+        assert!(
+            Error::Internal("x".into())
+                .to_string()
+                .contains("this is a bug in skyql")
+        );
+        assert_eq!(Error::Remote("x".into()).fault(), Fault::Remote);
+        assert_eq!(Error::MissingParams("x".into()).fault(), Fault::Statement);
+        let partial = Error::Partial {
+            done: 1,
+            verb: "DELETE".into(),
+            source: Box::new(Error::Remote("x".into())),
+        };
+        assert_eq!(partial.fault(), Fault::Remote);
     }
 }

@@ -18,14 +18,6 @@ pub struct ExecCall {
     pub json: Option<String>,
 }
 
-fn syntax(stmt: &Statement, msg: impl Into<String>) -> Error {
-    Error::Syntax {
-        line: stmt.line,
-        column: 1,
-        message: msg.into(),
-    }
-}
-
 const EXEC_SHAPE: &str =
     "EXEC google.<service>.<resource>.<method> @param='value', ... [, @@json='{...}']";
 
@@ -44,7 +36,7 @@ pub fn parse(stmt: &Statement) -> Result<ExecCall, Error> {
         }
     }
     if parts.len() != 4 {
-        return Err(syntax(stmt, format!("expected {EXEC_SHAPE}")));
+        return Err(Error::syntax_at(stmt, i, format!("expected {EXEC_SHAPE}")));
     }
     let method = parts.pop().unwrap_or_default();
     let mut call = ExecCall {
@@ -62,15 +54,20 @@ pub fn parse(stmt: &Statement) -> Result<ExecCall, Error> {
                 (p.starts_with("@@"), p.trim_start_matches('@').to_string())
             }
             _ => {
-                return Err(syntax(
+                return Err(Error::syntax_at(
                     stmt,
+                    i,
                     format!("expected @name='value' after the method, e.g. {EXEC_SHAPE}"),
                 ));
             }
         };
         i += 2;
         if !matches!(t.get(i), Some(Token::Eq)) {
-            return Err(syntax(stmt, format!("expected = after @{name}")));
+            return Err(Error::syntax_at(
+                stmt,
+                i,
+                format!("expected = after @{name}"),
+            ));
         }
         i += 1;
         let value = match t.get(i) {
@@ -82,11 +79,18 @@ pub fn parse(stmt: &Statement) -> Result<ExecCall, Error> {
                     i += 1;
                     format!("-{n}")
                 }
-                _ => return Err(syntax(stmt, format!("expected a value for @{name}"))),
+                _ => {
+                    return Err(Error::syntax_at(
+                        stmt,
+                        i,
+                        format!("expected a value for @{name}"),
+                    ));
+                }
             },
             _ => {
-                return Err(syntax(
+                return Err(Error::syntax_at(
                     stmt,
+                    i,
                     format!("expected a value for @{name}, e.g. @{name}='...'"),
                 ));
             }
@@ -94,13 +98,18 @@ pub fn parse(stmt: &Statement) -> Result<ExecCall, Error> {
         i += 1;
         if json {
             if !name.eq_ignore_ascii_case("json") {
-                return Err(syntax(
+                return Err(Error::syntax_at(
                     stmt,
+                    i,
                     format!("unknown @@{name}: only @@json='{{...}}' sets the request body"),
                 ));
             }
             if call.json.is_some() {
-                return Err(syntax(stmt, "@@json is given twice; give the body once"));
+                return Err(Error::syntax_at(
+                    stmt,
+                    i,
+                    "@@json is given twice; give the body once",
+                ));
             }
             call.json = Some(value);
         } else {

@@ -29,7 +29,7 @@ mod value;
 mod vtab;
 
 pub use docs::{insert_template, reference_page};
-pub use error::Error;
+pub use error::{Error, Fault};
 pub use statement::{Statement, split_statements};
 pub use table::{Cell, ColumnType, Table};
 

@@ -94,14 +94,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn syntax(stmt: &Statement, message: impl Into<String>) -> Error {
-    Error::Syntax {
-        line: stmt.line,
-        column: 1,
-        message: message.into(),
-    }
-}
-
 /// Recognises a metadata statement; `None` means "not ours, give it to SQLite".
 pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
     let mut c = Cursor {
@@ -115,8 +107,9 @@ pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
         } else if c.keyword("SERVICES") {
             let provider = if c.keyword("IN") || c.keyword("FROM") {
                 c.dotted_name().ok_or_else(|| {
-                    syntax(
+                    Error::syntax_at(
                         stmt,
+                        c.pos,
                         "SHOW SERVICES IN needs a provider, e.g. SHOW SERVICES IN google",
                     )
                 })?
@@ -148,22 +141,25 @@ pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
             }
         } else if c.keyword("INSERT") {
             if !c.keyword("INTO") {
-                return Err(syntax(
+                return Err(Error::syntax_at(
                     stmt,
+                    c.pos,
                     "expected SHOW INSERT INTO <provider.service.resource>",
                 ));
             }
             let resource = c.dotted_name().ok_or_else(|| {
-                syntax(
+                Error::syntax_at(
                     stmt,
+                    c.pos,
                     "expected SHOW INSERT INTO <provider.service.resource>",
                 )
             })?;
             Meta::ShowInsert { resource }
         } else {
             // SHOW of anything else is not SQLite syntax either: say what exists.
-            return Err(syntax(
+            return Err(Error::syntax_at(
                 stmt,
+                c.pos,
                 format!(
                     "unknown SHOW statement `SHOW {}`: expected SHOW PROVIDERS, SHOW SERVICES IN google, SHOW RESOURCES IN google.<service>, SHOW METHODS IN <resource> or SHOW INSERT INTO <resource>",
                     c.rest()
@@ -173,8 +169,9 @@ pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
     } else if c.keyword("DESCRIBE") || c.keyword("DESC") {
         let extended = c.keyword("EXTENDED");
         let resource = c.dotted_name().ok_or_else(|| {
-            syntax(
+            Error::syntax_at(
                 stmt,
+                c.pos,
                 "expected DESCRIBE [EXTENDED] <provider.service.resource>",
             )
         })?;
@@ -183,8 +180,9 @@ pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
         return Ok(None);
     };
     if !c.at_end() {
-        return Err(syntax(
+        return Err(Error::syntax_at(
             stmt,
+            c.pos,
             format!("unexpected `{}` at the end of the statement", c.rest()),
         ));
     }
@@ -193,22 +191,32 @@ pub fn parse(stmt: &Statement) -> Result<Option<Meta>, Error> {
 
 fn in_name(c: &mut Cursor<'_>, stmt: &Statement, example: &str) -> Result<String, Error> {
     if !(c.keyword("IN") || c.keyword("FROM")) {
-        return Err(syntax(
+        return Err(Error::syntax_at(
             stmt,
+            c.pos,
             format!("expected IN after the keyword, e.g. {example}"),
         ));
     }
-    c.dotted_name()
-        .ok_or_else(|| syntax(stmt, format!("expected a name after IN, e.g. {example}")))
+    c.dotted_name().ok_or_else(|| {
+        Error::syntax_at(
+            stmt,
+            c.pos,
+            format!("expected a name after IN, e.g. {example}"),
+        )
+    })
 }
 
 fn like(c: &mut Cursor<'_>, stmt: &Statement) -> Result<Option<String>, Error> {
     if !c.keyword("LIKE") {
         return Ok(None);
     }
-    c.string()
-        .map(Some)
-        .ok_or_else(|| syntax(stmt, "LIKE needs a quoted pattern, e.g. LIKE '%job%'"))
+    c.string().map(Some).ok_or_else(|| {
+        Error::syntax_at(
+            stmt,
+            c.pos,
+            "LIKE needs a quoted pattern, e.g. LIKE '%job%'",
+        )
+    })
 }
 
 /// SQL LIKE: `%` any run, `_` one character, ASCII case-insensitive.
@@ -376,10 +384,12 @@ mod tests {
     #[test]
     fn like_matches_sql_style() {
         assert!(like_match("%job%", "custom_jobs"));
-        assert!(
-            like_match("custom\\_jobs", "custom\\_jobs")
-                || like_match("custom_jobs", "customxjobs")
-        );
+        // `_` is exactly one character.
+        assert!(like_match("custom_jobs", "customxjobs"));
+        assert!(!like_match("custom_jobs", "customjobs"));
+        // As in SQLite, a backslash is no escape without ESCAPE: it is itself.
+        assert!(like_match("custom\\_jobs", "custom\\_jobs"));
+        assert!(!like_match("custom\\_jobs", "custom_jobs"));
         assert!(like_match("AI%", "aiplatform"));
         assert!(!like_match("%zz%", "aiplatform"));
         assert!(like_match("%", ""));

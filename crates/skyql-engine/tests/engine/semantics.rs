@@ -444,3 +444,44 @@ fn exec_in_from_is_a_subquery_of_the_response_items() {
     let err = e.fail("SELECT * FROM (EXEC google.compute.disks.list @project='p') t");
     assert!(err.contains("needs zone"), "{err}");
 }
+
+#[test]
+fn update_and_replace_that_need_the_rows_read_them_first() {
+    let mut e = env();
+    // SET from the row's own value, WHERE on a field: list, then PATCH each.
+    let t = e.run(
+        "UPDATE google.storage.buckets SET labels = json_set(labels, '$.tier', 'gold') \
+         WHERE project = 'p' AND location = 'US' RETURNING name, labels",
+    );
+    assert_eq!(t.notice.as_deref(), Some("UPDATE 1"));
+    assert_eq!(
+        t.rows,
+        [vec![
+            Cell::from("logs-bucket"),
+            Cell::Json(json!({"team": "ops", "tier": "gold"}))
+        ]]
+    );
+    assert_eq!(
+        e.methods(),
+        ["GET /storage/v1/b", "PATCH /storage/v1/b/logs-bucket"]
+    );
+    // REPLACE through the rows runs the replace method (PUT) for each.
+    e.fake.clear_log();
+    let t = e.run(
+        "REPLACE google.storage.buckets SET data__storageClass = 'ARCHIVE' \
+         WHERE project = 'p' AND name LIKE '%-bucket'",
+    );
+    assert_eq!(t.notice.as_deref(), Some("REPLACE 2"));
+    let puts: Vec<String> = e
+        .methods()
+        .into_iter()
+        .filter(|m| m.starts_with("PUT"))
+        .collect();
+    assert_eq!(
+        puts,
+        [
+            "PUT /storage/v1/b/logs-bucket",
+            "PUT /storage/v1/b/web-bucket"
+        ]
+    );
+}
