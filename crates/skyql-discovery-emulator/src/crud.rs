@@ -61,7 +61,7 @@ impl Call<'_> {
         self.api.family != Family::Aip
     }
 
-    fn err(&self, e: ApiError) -> ApiError {
+    pub(crate) fn err(&self, e: ApiError) -> ApiError {
         e.legacy(self.legacy())
     }
 
@@ -75,7 +75,7 @@ impl Call<'_> {
         .filter(|s| !aip::is_long_running(self.api, Some(s)) && *s != "Operation")
     }
 
-    fn not_found(&self, key: &[String]) -> ApiError {
+    pub(crate) fn not_found(&self, key: &[String]) -> ApiError {
         let path = key.join("/");
         let e = match self.api.family {
             Family::Aip => {
@@ -112,12 +112,12 @@ fn literal_prefix(m: &MethodDef) -> Vec<String> {
         .collect()
 }
 
-fn split_key(key: &[String]) -> Option<(String, String)> {
+pub(crate) fn split_key(key: &[String]) -> Option<(String, String)> {
     let (id, coll) = key.split_last()?;
     Some((coll.join("/"), id.clone()))
 }
 
-fn lock_err<T>(_: T) -> ApiError {
+pub(crate) fn lock_err<T>(_: T) -> ApiError {
     ApiError::internal("The emulator's state lock is poisoned; restart it.")
 }
 
@@ -142,10 +142,10 @@ pub async fn run(state: &State, call: Call<'_>) -> Result<Reply, ApiError> {
         Role::Delete => delete(state, &call),
         Role::GetIam | Role::SetIam | Role::TestIam => crate::iam::run(state, &call),
         Role::OpWait => wait(state, &call).await,
-        Role::Custom => Err(call.err(ApiError::not_implemented(format!(
+        Role::Custom => crate::custom::run(state, &call).unwrap_or_else(|| Err(call.err(ApiError::not_implemented(format!(
             "Method {} is not implemented by the skyql emulator: it models create, get, list, patch, update, delete, IAM policies and operations, not custom methods.",
             call.method.id
-        )))),
+        ))))),
     }
 }
 
@@ -202,7 +202,7 @@ fn new_id(call: &Call<'_>, body: &Map<String, Value>) -> Result<String, ApiError
     }
 }
 
-fn body_object(call: &Call<'_>) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn body_object(call: &Call<'_>) -> Result<Map<String, Value>, ApiError> {
     match &call.body {
         Some(Value::Object(m)) => Ok(m.clone()),
         None => Ok(Map::new()),
@@ -304,7 +304,7 @@ fn create(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
 /// What a mutation answers: a compute operation, a long-running operation, the resource,
 /// or nothing.
 #[allow(clippy::too_many_arguments)]
-fn mutation_reply(
+pub(crate) fn mutation_reply(
     state: &State,
     store: &mut crate::store::Store,
     call: &Call<'_>,

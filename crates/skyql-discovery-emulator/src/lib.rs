@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod crud;
+mod custom;
 pub mod enums;
 mod error;
 pub mod family;

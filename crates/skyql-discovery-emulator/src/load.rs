@@ -143,13 +143,15 @@ fn load_one(
         (_, Some(v)) => format!(
             " at version {v}: pull it (skyql registry pull google.{name}) or check the version"
         ),
-        (Some(dir), None) => format!(
-            " in {} or the skyql home: pull it (skyql registry pull google.{name}){}",
-            dir.display(),
-            skyql_provider::closest(name, pinned.keys().map(String::as_str))
-                .map(|s| format!(", or did you mean {s}?"))
-                .unwrap_or_default()
-        ),
+        (Some(dir), None) => {
+            match skyql_provider::closest(name, pinned.keys().map(String::as_str)) {
+                Some(s) => format!(" in {} or the skyql home: did you mean {s}?", dir.display()),
+                None => format!(
+                    " in {} or the skyql home: pull it (skyql registry pull google.{name})",
+                    dir.display()
+                ),
+            }
+        }
         (None, None) => format!(
             ": pull it (skyql registry pull google.{name}) or give --discovery-dir with the pinned documents"
         ),

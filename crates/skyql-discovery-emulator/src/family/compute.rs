@@ -38,7 +38,7 @@ pub fn new_id() -> String {
     n.max(1).to_string()
 }
 
-fn fingerprint() -> String {
+pub fn fingerprint() -> String {
     STANDARD.encode(rand::random::<u64>().to_be_bytes())
 }
 

@@ -257,14 +257,14 @@ async fn errors_are_googles() {
         .await;
     assert_eq!(status, 409, "{err}");
     let (status, err) = emu
-        .call("POST", &format!("{P}/zones/z/instances/i/start"), None)
+        .call("POST", &format!("{P}/zones/z/instances/i/reset"), None)
         .await;
     assert_eq!(status, 501, "{err}");
     assert!(
         err["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("compute.instances.start")
+            .contains("compute.instances.reset")
     );
     let (status, _) = emu.call("GET", "/compute/v1/nothing/here", None).await;
     assert_eq!(status, 404);
@@ -420,4 +420,46 @@ async fn seed_file_and_state_file() {
         .await;
     emu.running.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn set_labels_and_stop_start() {
+    let Some(emu) = start(&["compute"], Config::default()).await else {
+        return;
+    };
+    let inst = format!("{P}/zones/z/instances/vm");
+    emu.ok(
+        "POST",
+        &format!("{P}/zones/z/instances"),
+        Some(json!({"name": "vm", "labels": {"a": "1"}})),
+    )
+    .await;
+    let before = emu.ok("GET", &inst, None).await;
+    let (status, _) = emu
+        .call(
+            "POST",
+            &format!("{inst}/setLabels"),
+            Some(json!({"labels": {"b": "2"}, "labelFingerprint": "c3RhbGU="})),
+        )
+        .await;
+    assert_eq!(status, 412);
+    let op = emu
+        .ok(
+            "POST",
+            &format!("{inst}/setLabels"),
+            Some(json!({"labels": {"b": "2"}, "labelFingerprint": before["labelFingerprint"]})),
+        )
+        .await;
+    assert_eq!(op["operationType"], "setLabels");
+    let after = emu.ok("GET", &inst, None).await;
+    assert_eq!(after["labels"], json!({"b": "2"}));
+    assert_ne!(after["labelFingerprint"], before["labelFingerprint"]);
+    emu.ok("POST", &format!("{inst}/stop"), None).await;
+    assert_eq!(emu.ok("GET", &inst, None).await["status"], "TERMINATED");
+    emu.ok("POST", &format!("{inst}/start"), None).await;
+    assert_eq!(emu.ok("GET", &inst, None).await["status"], "RUNNING");
+    let (status, _) = emu
+        .call("POST", &format!("{P}/zones/z/instances/nope/stop"), None)
+        .await;
+    assert_eq!(status, 404);
 }
