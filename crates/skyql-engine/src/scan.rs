@@ -147,7 +147,7 @@ async fn fetch_pages(job: PageJob) {
         };
         base.insert(k, merged);
     }
-    let mut pager = Pager::new(what, base);
+    let mut pager = Pager::new(what.clone(), base);
     loop {
         let page = match client.send(pager.request(&svc, &method)).await {
             Ok(v) => v,
@@ -156,6 +156,10 @@ async fn fetch_pages(job: PageJob) {
                 return;
             }
         };
+        if let Some(e) = unreachable(&what, &page) {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
         let more = pager.advance(&page);
         let items = page_items(&method, page);
         if tx.send(Ok((params.clone(), items))).await.is_err() {
@@ -176,6 +180,24 @@ async fn fetch_pages(job: PageJob) {
             }
         }
     }
+}
+
+/// An aggregated list that could not reach some scopes says so in
+/// `unreachables`: its rows would be incomplete, so that is an error.
+fn unreachable(what: &str, page: &Value) -> Option<Error> {
+    let scopes: Vec<&str> = page
+        .get("unreachables")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    (!scopes.is_empty()).then(|| {
+        Error::Remote(format!(
+            "{what}: the API could not reach {}, so the rows would be incomplete; \
+             name the scopes it did reach in WHERE, or try again",
+            scopes.join(", ")
+        ))
+    })
 }
 
 pub fn http_status(e: &skyql_client::Error) -> Option<u16> {

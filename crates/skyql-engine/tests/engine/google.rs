@@ -31,6 +31,8 @@ pub struct State {
     pub page_size: usize,
     /// Answer every page of zonal disk lists with this token (a broken server).
     pub stuck_token: Option<String>,
+    /// Scopes the aggregated list reports as unreachable.
+    pub unreachables: Vec<String>,
     next_op: u32,
 }
 
@@ -277,12 +279,12 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 };
                 items.insert(format!("zones/{zone}"), scoped);
             }
-            (
-                200,
-                json!({"kind": "compute#diskAggregatedList", "items": items,
-                         "selfLink": format!("{ROOT}/projects/p/aggregated/disks")})
-                .to_string(),
-            )
+            let mut page = json!({"kind": "compute#diskAggregatedList", "items": items,
+                         "selfLink": format!("{ROOT}/projects/p/aggregated/disks")});
+            if !st.unreachables.is_empty() {
+                page["unreachables"] = json!(st.unreachables);
+            }
+            (200, page.to_string())
         }
         ("GET", ["compute", "v1", "projects", "p", "zones", zone, "disks"]) => {
             let disks = st.disks.get(*zone).cloned().unwrap_or_default();

@@ -186,6 +186,35 @@ fn values_are_typed_and_stackql_functions_work() {
 }
 
 #[test]
+fn an_aggregated_list_missing_scopes_is_an_error_not_fewer_rows() {
+    let mut e = env();
+    e.fake.state.lock().expect("state").unreachables = vec!["zones/europe-west9-a".into()];
+    let err = e.fail("SELECT count(*) FROM google.compute.disks WHERE project = 'p'");
+    assert!(
+        err.contains("google.compute.disks: the API could not reach zones/europe-west9-a"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unaliased_expressions_are_named_as_written() {
+    let mut e = env();
+    let t = e.run(&format!(
+        "SELECT count(*), json_extract(labels, '$.env'), split_part(zone, '/', -1) \
+         FROM google.compute.disks WHERE {SYD} GROUP BY 2, 3 ORDER BY 2"
+    ));
+    assert_eq!(
+        t.columns,
+        [
+            "count(*)",
+            "json_extract(labels, '$.env')",
+            "split_part(zone, '/', -1)"
+        ]
+    );
+    assert_eq!(column(&t, "count(*)"), ["2", "4"]);
+}
+
+#[test]
 fn paging_that_repeats_a_token_is_an_error_naming_the_resource() {
     let mut e = env();
     e.fake.state.lock().expect("state").stuck_token = Some("same".into());
