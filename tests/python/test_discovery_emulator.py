@@ -227,20 +227,33 @@ def test_kms_over_rest_with_integer_enums(served):
     assert rings == [f"{parent}/keyRings/ring-1", f"{parent}/keyRings/ring-2"]
 
     purpose = kms_v1.CryptoKey.CryptoKeyPurpose
+    algorithm = kms_v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm
     key = client.create_crypto_key(
         request={
             "parent": ring.name,
             "crypto_key_id": "sign",
-            "crypto_key": {"purpose": purpose.ASYMMETRIC_SIGN, "labels": {"env": "dev"}},
+            "crypto_key": {
+                "purpose": purpose.ASYMMETRIC_SIGN,
+                "labels": {"env": "dev"},
+                "version_template": {"algorithm": algorithm.EC_SIGN_P256_SHA256},
+            },
         }
     )
     assert key.purpose == purpose.ASYMMETRIC_SIGN
-    client.create_crypto_key(
+    enc = client.create_crypto_key(
         request={"parent": ring.name, "crypto_key_id": "enc", "crypto_key": {"purpose": purpose.ENCRYPT_DECRYPT}}
     )
+    assert enc.primary.name == f"{ring.name}/cryptoKeys/enc/cryptoKeyVersions/1"
+    assert enc.primary.state == kms_v1.CryptoKeyVersion.CryptoKeyVersionState.ENABLED
+    assert enc.primary.algorithm == algorithm.GOOGLE_SYMMETRIC_ENCRYPTION
+    assert enc.version_template.protection_level == kms_v1.ProtectionLevel.SOFTWARE
     got = client.get_crypto_key(name=key.name)
     assert got.purpose == purpose.ASYMMETRIC_SIGN
     assert got.labels["env"] == "dev"
+    assert got.version_template.algorithm == algorithm.EC_SIGN_P256_SHA256
+    assert not got.primary.name  # asymmetric keys have no primary
+    versions = list(client.list_crypto_key_versions(parent=key.name))
+    assert [v.name.rsplit("/", 1)[1] for v in versions] == ["1"]
     keys = {k.name.rsplit("/", 1)[1]: k.purpose for k in client.list_crypto_keys(parent=ring.name)}
     assert keys == {"enc": purpose.ENCRYPT_DECRYPT, "sign": purpose.ASYMMETRIC_SIGN}
 

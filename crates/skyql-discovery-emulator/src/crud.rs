@@ -278,6 +278,11 @@ fn create(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
         query: &call.query,
     };
     family::on_create(api, &placed, &mut body);
+    let extra = family::kms::on_create(api, &item_key, &mut body, now, &call.query)
+        .map_err(|e| call.err(e))?;
+    if let Some((c, child, it)) = extra {
+        store.collection_mut(&api_id, &c).insert(child, it);
+    }
     let item = Item {
         body: Value::Object(body),
         created_us: now,

@@ -5,6 +5,7 @@
 
 pub mod aip;
 pub mod compute;
+pub mod kms;
 pub mod storage;
 
 use base64::Engine;

@@ -60,7 +60,7 @@ async fn key_rings_and_crypto_keys() {
             &format!(
                 "{L}/keyRings/ring/cryptoKeys?cryptoKeyId=k2&%24alt=json%3Benum-encoding%3Dint"
             ),
-            Some(json!({"purpose": 5})),
+            Some(json!({"purpose": 5, "versionTemplate": {"algorithm": 12}})),
         )
         .await;
     assert_eq!(k2["purpose"], 5);
