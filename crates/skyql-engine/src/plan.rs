@@ -1,7 +1,7 @@
 //! Choosing the method a SELECT runs, from the constraints SQLite offers:
 //! the most specific SELECT method whose required parameters all have a
-//! usable `=` or `IN` constraint. The choice is encoded in `idx_str` and
-//! decoded again in `filter`.
+//! usable `=` or `IN` constraint. The choice is a typed `Plan`, kept in the
+//! table's `Plans`; SQLite carries only its number to `filter`.
 
 use crate::pushdown::Op;
 use crate::shape::Shape;
@@ -147,13 +147,12 @@ fn example_value(param: &str) -> &'static str {
     }
 }
 
-/// What `best_index` decided, carried to `filter` in `idx_str`. Arguments
-/// arrive in this order: `params`, then the LIMIT (if any), then `pushes`.
+/// What `best_index` decided, for `filter`. Arguments arrive in this
+/// order: `params`, then the LIMIT (if any), then `pushes`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
     pub method: usize,
-    /// Parameter names; a trailing `+` marks an IN list.
-    pub params: Vec<String>,
+    pub params: Vec<PlanParam>,
     pub has_limit: bool,
     /// Response columns and operators pushed into the list `filter`.
     pub pushes: Vec<(String, Op)>,
@@ -164,51 +163,39 @@ pub struct Plan {
     pub joined: bool,
 }
 
-impl Plan {
-    pub fn encode(&self) -> String {
-        let pushes: Vec<String> = self
-            .pushes
-            .iter()
-            .map(|(c, op)| format!("{c}{}", op.code()))
-            .collect();
-        format!(
-            "{}|{}|{}|{}|{}|{}",
-            self.method,
-            self.params.join(","),
-            u8::from(self.has_limit),
-            pushes.join(","),
-            self.mask.join(","),
-            u8::from(self.joined)
-        )
-    }
+/// A request parameter a plan fills from a constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanParam {
+    pub name: String,
+    /// From an IN list, its values all at once.
+    pub is_in: bool,
+}
 
-    pub fn decode(s: &str) -> Option<Plan> {
-        let mut parts = s.split('|');
-        let method = parts.next()?.parse().ok()?;
-        let list = |p: &str| -> Vec<String> {
-            if p.is_empty() {
-                Vec::new()
-            } else {
-                p.split(',').map(String::from).collect()
+/// The plans `best_index` chose for one table, by number: SQLite carries
+/// only a number from `best_index` to `filter`. Equal plans share a number,
+/// so the list is only as long as the set of distinct plans.
+#[derive(Debug, Default)]
+pub struct Plans(std::sync::Mutex<Vec<Plan>>);
+
+impl Plans {
+    /// The number of `plan` (added if new).
+    pub fn number(&self, plan: Plan) -> i32 {
+        let Ok(mut plans) = self.0.lock() else {
+            return -1;
+        };
+        let at = match plans.iter().position(|p| *p == plan) {
+            Some(i) => i,
+            None => {
+                plans.push(plan);
+                plans.len() - 1
             }
         };
-        let params = list(parts.next()?);
-        let has_limit = parts.next()? == "1";
-        let mut pushes = Vec::new();
-        for p in list(parts.next()?) {
-            let at = p.find(|c: char| "=!<>".contains(c))?;
-            pushes.push((p[..at].to_string(), Op::parse(&p[at..])?));
-        }
-        let mask = list(parts.next()?);
-        let joined = parts.next()? == "1";
-        Some(Plan {
-            method,
-            params,
-            has_limit,
-            pushes,
-            mask,
-            joined,
-        })
+        i32::try_from(at).unwrap_or(-1)
+    }
+
+    pub fn get(&self, number: i32) -> Option<Plan> {
+        let i = usize::try_from(number).ok()?;
+        self.0.lock().ok()?.get(i).cloned()
     }
 }
 
@@ -217,19 +204,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plans_round_trip() {
+    fn equal_plans_share_a_number() {
+        let plans = Plans::default();
         let p = Plan {
             method: 3,
-            params: vec!["projectsId".into(), "locationsId+".into()],
+            params: vec![PlanParam {
+                name: "locationsId".into(),
+                is_in: true,
+            }],
             has_limit: true,
-            pushes: vec![("state".into(), Op::Ne), ("createTime".into(), Op::Ge)],
-            mask: vec!["name".into(), "state".into()],
+            pushes: vec![("state".into(), Op::Ne)],
+            mask: vec!["name".into()],
             joined: true,
         };
-        assert_eq!(Plan::decode(&p.encode()), Some(p));
-        assert_eq!(
-            Plan::decode(&Plan::default().encode()),
-            Some(Plan::default())
-        );
+        let n = plans.number(p.clone());
+        assert_eq!(plans.number(Plan::default()), n + 1);
+        assert_eq!(plans.number(p.clone()), n);
+        assert_eq!(plans.get(n), Some(p));
+        assert_eq!(plans.get(-1), None);
+        assert_eq!(plans.get(9), None);
     }
 }

@@ -46,18 +46,6 @@ impl Op {
             Op::Le => "<=",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Op> {
-        Some(match s {
-            "=" => Op::Eq,
-            "!=" => Op::Ne,
-            ">" => Op::Gt,
-            ">=" => Op::Ge,
-            "<" => Op::Lt,
-            "<=" => Op::Le,
-            _ => return None,
-        })
-    }
 }
 
 /// Whether a constraint `column op ?` can be pushed at all.

@@ -9,7 +9,7 @@
 //! Callbacks run on the SQLite thread and block on async work through the
 //! runtime handle; they are never called from a runtime worker.
 
-use crate::plan::{self, Choice, Offered, Plan};
+use crate::plan::{self, Choice, Offered, Plan, PlanParam, Plans};
 use crate::pushdown::{self, Op};
 use crate::request;
 use crate::scan::{self, CacheKey, Discovered, Params, Row, Stream};
@@ -149,6 +149,7 @@ pub struct ResourceTab {
     ctx: Arc<TableCtx>,
     /// Parameters of rows whose rowid SQLite asked for (DELETE needs them).
     rows: Arc<Mutex<HashMap<i64, Params>>>,
+    plans: Arc<Plans>,
 }
 
 unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
@@ -174,6 +175,7 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                 base: ffi::sqlite3_vtab::default(),
                 ctx,
                 rows: Arc::new(Mutex::new(HashMap::new())),
+                plans: Arc::new(Plans::default()),
             },
         ))
     }
@@ -218,10 +220,9 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                         // Not a constant: the value comes from another table.
                         joined = true;
                     }
-                    flags.push(if is_in {
-                        format!("{}+", params[n])
-                    } else {
-                        params[n].clone()
+                    flags.push(PlanParam {
+                        name: params[n].clone(),
+                        is_in,
                     });
                     let mut usage = info.constraint_usage(c);
                     usage.set_argv_index(c_int::try_from(n + 1).unwrap_or(c_int::MAX));
@@ -272,13 +273,13 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                         }
                     }
                     // The columns the query reads.
-                    if m.param("readMask").is_some() && !plan.params.iter().any(|p| p == "readMask")
+                    if m.param("readMask").is_some()
+                        && !plan.params.iter().any(|p| p.name == "readMask")
                     {
                         plan.mask = read_mask(&self.ctx.shape, info.col_used());
                     }
                 }
-                info.set_idx_num(c_int::try_from(method).unwrap_or(0));
-                info.set_idx_str(&plan.encode());
+                info.set_idx_num(self.plans.number(plan));
                 let is_get = r.methods.get(method).is_some_and(|m| !m.is_list());
                 info.set_estimated_cost(
                     if is_get { 10.0 } else { 1000.0 } / (1 + args.len()) as f64,
@@ -296,6 +297,7 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
             base: ffi::sqlite3_vtab_cursor::default(),
             ctx: self.ctx.clone(),
             rows: self.rows.clone(),
+            plans: self.plans.clone(),
             stream: None,
             current: None,
             rowid: 0,
@@ -444,6 +446,7 @@ pub struct ResourceCursor<'vtab> {
     base: ffi::sqlite3_vtab_cursor,
     ctx: Arc<TableCtx>,
     rows: Arc<Mutex<HashMap<i64, Params>>>,
+    plans: Arc<Plans>,
     stream: Option<Stream>,
     current: Option<Row>,
     rowid: i64,
@@ -483,20 +486,18 @@ impl ResourceCursor<'_> {
 unsafe impl VTabCursor for ResourceCursor<'_> {
     fn filter(
         &mut self,
-        _idx_num: c_int,
-        idx_str: Option<&str>,
+        idx_num: c_int,
+        _idx_str: Option<&str>,
         args: &Filters<'_>,
     ) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
-        let plan = idx_str
-            .and_then(Plan::decode)
-            .ok_or_else(|| ctx.fail(Error::Internal("bad query plan".into())))?;
+        let plan = self
+            .plans
+            .get(idx_num)
+            .ok_or_else(|| ctx.fail(Error::Internal(format!("no query plan number {idx_num}"))))?;
         let mut lists = Vec::with_capacity(plan.params.len() + 2);
         for (i, p) in plan.params.iter().enumerate() {
-            let (name, is_in) = match p.strip_suffix('+') {
-                Some(n) => (n.to_string(), true),
-                None => (p.clone(), false),
-            };
+            let (name, is_in) = (p.name.clone(), p.is_in);
             let mut values = Vec::new();
             if is_in {
                 use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
