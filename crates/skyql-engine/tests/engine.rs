@@ -955,6 +955,22 @@ fn update_sends_only_what_is_set_and_await_polls_operations() {
         "/v1/projects/p/locations/l/widgets/w1?updateMask=displayName"
     );
     assert_eq!(patch.2, r#"{"displayName":"new"}"#);
+    // REPLACE ... SET ... WHERE, as `skyql docs` shows it, runs the replace
+    // method (PUT) with the SET fields as the body.
+    let t = run(
+        &mut e,
+        &format!("REPLACE google.widgets.widgets SET data__displayName = 'whole' WHERE {key}"),
+    );
+    assert_eq!(t.notice.as_deref(), Some("REPLACE 1"));
+    let last = log.lock().expect("log").last().cloned().expect("request");
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str(), last.2.as_str()),
+        (
+            "PUT",
+            "/v1/projects/p/locations/l/widgets/w1",
+            r#"{"displayName":"whole"}"#
+        )
+    );
     // A bare field column works as well, and only it is sent.
     run(
         &mut e,
