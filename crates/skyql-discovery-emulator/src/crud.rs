@@ -809,6 +809,7 @@ fn read_only_fields(api: &Api, schema: Option<&str>) -> Vec<String> {
         })
         .unwrap_or_default();
     v.push("name".into());
+    v.extend(family::server_fields(api).iter().map(|f| f.to_string()));
     v
 }
 

@@ -95,6 +95,33 @@ fn plain_on_write(api: &Api, at: &Placed<'_>, body: &mut Map<String, Value>, cre
     }
 }
 
+/// Fields the server owns in each family, which an update (PUT) keeps from the stored
+/// resource even where the schema does not mark them output-only.
+pub fn server_fields(api: &Api) -> &'static [&'static str] {
+    match api.family {
+        Family::Compute => &[
+            "id",
+            "kind",
+            "selfLink",
+            "creationTimestamp",
+            "zone",
+            "region",
+        ],
+        Family::Storage => &[
+            "id",
+            "kind",
+            "selfLink",
+            "projectNumber",
+            "timeCreated",
+            "metageneration",
+            "generation",
+            "bucket",
+        ],
+        Family::Aip => &["createTime", "uid"],
+        Family::Plain => &["kind", "selfLink"],
+    }
+}
+
 /// Key segments as a URL path, each segment percent-encoded.
 pub fn encoded_path(key: &[String]) -> String {
     key.iter()

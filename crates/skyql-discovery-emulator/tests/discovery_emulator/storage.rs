@@ -46,6 +46,17 @@ async fn bucket_lifecycle() {
     assert_eq!(patched["metageneration"], "2");
     assert_eq!(patched["labels"], json!({"a": "1", "b": "2"}));
     assert_ne!(patched["etag"], b["etag"]);
+    // update (PUT) replaces what the client owns and keeps what the server owns.
+    let replaced = emu
+        .ok(
+            "PUT",
+            "/storage/v1/b/bkt-1",
+            Some(json!({"name": "bkt-1", "storageClass": "NEARLINE"})),
+        )
+        .await;
+    assert_eq!(replaced["metageneration"], "3");
+    assert_eq!(replaced["timeCreated"], b["timeCreated"]);
+    assert!(replaced.get("labels").is_none());
     let (status, body) = emu.call("DELETE", "/storage/v1/b/bkt-1", None).await;
     assert_eq!(status, 204);
     assert!(body.is_null());
