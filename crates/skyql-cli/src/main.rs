@@ -88,7 +88,8 @@ enum Command {
         resource: String,
     },
     /// Run the local Vertex AI emulator.
-    Emulator(emulator_cmd::EmulatorArgs),
+    // Boxed: its options are many (clippy::large_enum_variant).
+    Emulator(Box<emulator_cmd::EmulatorArgs>),
     /// Serve SQL over the PostgreSQL wire protocol (psql, drivers, postgres_fdw).
     Srv(srv_cmd::SrvArgs),
 }
@@ -169,7 +170,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Emulator(args) => {
             let home = home(&global);
             emulator_cmd::run(
-                args,
+                *args,
                 Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
                 &home,
             )
