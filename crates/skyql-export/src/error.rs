@@ -1,0 +1,77 @@
+//! The crate's one error type. Each variant says whose fault it is: the
+//! user's options or statement, the file system, or skyql itself.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// `--shard` was not `I/N` with 1 ≤ I ≤ N (the user's).
+    #[error(
+        "--shard `{given}` is not valid: {reason}; give it as I/N, e.g. --shard 2/4 for the second of four"
+    )]
+    Shard { given: String, reason: String },
+    /// `--on-error` was not `fail`, `warn` or `skip:CODES` (the user's).
+    #[error(
+        "--on-error `{0}` is not valid; give fail, warn or skip:CODES (e.g. skip:SERVICE_DISABLED,PERMISSION_DENIED)"
+    )]
+    OnError(String),
+    /// The result cannot become a file with one column per name (the statement's).
+    #[error(
+        "column `{0}` appears more than once in the result; give each column its own name with AS"
+    )]
+    DuplicateColumn(String),
+    /// A script gave more than one result, or none (the statement's).
+    #[error("{0}")]
+    Result(String),
+    /// Writing a file or folder failed (the file system's: space, permissions).
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Reading a file or folder failed (the file system's, or a missing folder).
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A manifest that is not one this version writes (someone else's file,
+    /// or a damaged one).
+    #[error("{} is not a skyql export manifest: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+    /// A Parquet file that cannot be read back (damaged or not Parquet).
+    #[error("{} is not a readable Parquet file: {source}", path.display())]
+    ParquetRead {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    /// Building Arrow arrays or the Parquet file failed: skyql's bug (the
+    /// columns are built to match the schema).
+    #[error("building the Parquet file failed (a bug in skyql, please report it): {0}")]
+    Encode(String),
+}
+
+impl Error {
+    pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Write { path, source }
+    }
+
+    pub(crate) fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Read { path, source }
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Error {
+        Error::Encode(e.to_string())
+    }
+}
+
+impl From<arrow_schema::ArrowError> for Error {
+    fn from(e: arrow_schema::ArrowError) -> Error {
+        Error::Encode(e.to_string())
+    }
+}
