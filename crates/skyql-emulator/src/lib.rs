@@ -57,6 +57,7 @@
 pub mod auth;
 pub mod clock;
 pub mod control;
+mod crm;
 mod error;
 mod fields;
 pub mod files;
@@ -64,7 +65,9 @@ pub mod filter;
 pub mod ids;
 pub mod jobs;
 mod methods;
+pub mod org;
 mod paging;
+pub mod quota;
 mod routing;
 pub mod schema;
 pub mod seed;
@@ -119,8 +122,19 @@ pub struct Config {
     pub clock: ClockMode,
     /// The emulator clock's start; default: now, to the second.
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
-    /// Jobs seeded in `demo-project` (ignored when a state file is restored).
+    /// Jobs seeded in `demo-project`, or in each seeded project (ignored when a state file
+    /// is restored).
     pub seed_jobs: usize,
+    /// Projects `demo-project-1` … `demo-project-N` in the organisation ([`org`]), each
+    /// with `seed_jobs` jobs; 0: the one `demo-project`.
+    pub seed_projects: usize,
+    /// Requests per minute per (service, consumer project) ([`quota`]); `None`: no quota.
+    pub project_quota: Option<u32>,
+    /// Projects (ids or numbers) whose Vertex AI API is disabled: 403 `SERVICE_DISABLED`.
+    pub disable_service_for: Vec<String>,
+    /// Projects (ids or numbers) the credentials may not use: 403 `PERMISSION_DENIED`
+    /// (`IAM_PERMISSION_DENIED`), though Resource Manager still lists them.
+    pub deny_projects: Vec<String>,
     /// How long a new job stays pending.
     pub pending: Duration,
     /// How long a new job runs.
@@ -154,6 +168,10 @@ impl Default for Config {
             clock: ClockMode::Real,
             start_time: None,
             seed_jobs: 0,
+            seed_projects: 0,
+            project_quota: None,
+            disable_service_for: Vec::new(),
+            deny_projects: Vec::new(),
             pending: Duration::from_secs(5),
             running: Duration::from_secs(30),
             latency: Duration::ZERO,
@@ -187,9 +205,17 @@ impl Config {
                 self.fault_rate
             ));
         }
-        if self.seed_jobs > MAX_SEED_JOBS {
+        if self.seed_projects > org::MAX_SEED_PROJECTS {
             return bad(format!(
-                "{} seed jobs asked; the emulator seeds at most {MAX_SEED_JOBS}",
+                "{} seed projects asked; the emulator seeds at most {}",
+                self.seed_projects,
+                org::MAX_SEED_PROJECTS
+            ));
+        }
+        let total_jobs = self.seed_jobs.saturating_mul(self.seed_projects.max(1));
+        if total_jobs > MAX_SEED_JOBS {
+            return bad(format!(
+                "{total_jobs} seed jobs asked ({} per project); the emulator seeds at most {MAX_SEED_JOBS} in all",
                 self.seed_jobs
             ));
         }
@@ -223,6 +249,12 @@ impl Config {
     }
 }
 
+/// Hosts whose service URL a self-signed JWT may name: Vertex AI's (global, regional)
+/// and Resource Manager's.
+fn served_host(host: &str) -> bool {
+    auth::is_aiplatform_host(host) || host == crm::SERVICE
+}
+
 impl Emulator {
     /// Builds the emulator: restores the state file if there is one, else creates the
     /// signing key and seeds jobs.
@@ -247,6 +279,10 @@ impl Emulator {
         let mut store = Store::default();
         let mut projects = BTreeMap::new();
         projects.insert(project_number(SEED_PROJECT), SEED_PROJECT.to_string());
+        let organisation = org::Org::new(config.seed_projects, start_us);
+        for p in &organisation.projects {
+            projects.insert(p.number, p.id.clone());
+        }
         for p in &config.projects {
             if !ids::is_number(p) {
                 projects.insert(project_number(p), p.clone());
@@ -275,10 +311,21 @@ impl Emulator {
             None => {
                 let keys = Keys::new(config.signing_key_pem.as_deref(), &default_project)?;
                 let secret = auth::random_token(32).into_bytes();
-                let seeded = seed::seed_jobs(config.seed_jobs, start_us, 0);
-                store.seq = seeded.len() as u64;
-                for job in seeded {
-                    store.insert_job(job);
+                if config.seed_projects == 0 {
+                    let seeded = seed::seed_jobs(config.seed_jobs, start_us, 0);
+                    store.seq = seeded.len() as u64;
+                    for job in seeded {
+                        store.insert_job(job);
+                    }
+                } else {
+                    for p in &organisation.projects {
+                        let seeded =
+                            seed::seed_project_jobs(&p.id, config.seed_jobs, start_us, store.seq);
+                        store.seq += seeded.len() as u64;
+                        for job in seeded {
+                            store.insert_job(job);
+                        }
+                    }
                 }
                 store.generation = 1;
                 (keys, RefreshCreds::generate(), secret, BTreeMap::new())
@@ -299,12 +346,25 @@ impl Emulator {
                 .collect();
             (ids, numbers)
         });
+        let numbers = |list: &[String]| -> HashSet<u64> {
+            list.iter()
+                .map(|p| {
+                    if ids::is_number(p) {
+                        p.parse().unwrap_or(0)
+                    } else {
+                        project_number(p)
+                    }
+                })
+                .collect()
+        };
+        let disabled = numbers(&config.disable_service_for);
+        let denied = numbers(&config.deny_projects);
         let auth = Auth::new(
             keys,
             refresh,
             config.token_lifetime,
             config.base_url.clone(),
-            auth::is_aiplatform_host,
+            served_host,
         );
         auth.tokens.import(tokens);
         let locations = config
@@ -312,6 +372,7 @@ impl Emulator {
             .as_deref()
             .and_then(methods::locations::from_discovery)
             .unwrap_or_else(|| LOCATIONS.iter().map(|l| l.to_string()).collect());
+        let quotas = quota::Quotas::new(config.project_quota);
         let inner = Inner {
             config,
             auth,
@@ -324,6 +385,10 @@ impl Emulator {
             pages: PageTokens::new(page_secret),
             persisted: tokio::sync::Mutex::new(0),
             locations,
+            org: organisation,
+            quotas,
+            disabled,
+            denied,
         };
         Ok(Self {
             inner: Arc::new(inner),

@@ -139,9 +139,11 @@ pub struct Call {
     pub id: Option<String>,
 }
 
-/// Splits and checks the path; `Ok(None)` for a route the API does not have.
-pub fn parse_api_path(method: &Method, path: &str) -> Result<Option<Call>, ApiError> {
-    let raw: Vec<&str> = path[1..].split('/').collect();
+/// Splits the raw path into decoded segments the way Google's front end checks them:
+/// encoded slashes, bad percent-encoding and `.`/`..` segments are 400; `Ok(None)` when a
+/// segment is empty (no route has one).
+pub fn split_segments(path: &str) -> Result<Option<Vec<String>>, ApiError> {
+    let raw: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let mut segs = Vec::with_capacity(raw.len());
     for r in &raw {
         let lower = r.to_ascii_lowercase();
@@ -165,6 +167,14 @@ pub fn parse_api_path(method: &Method, path: &str) -> Result<Option<Call>, ApiEr
         }
         segs.push(seg);
     }
+    Ok(Some(segs))
+}
+
+/// Splits and checks the path; `Ok(None)` for a route the API does not have.
+pub fn parse_api_path(method: &Method, path: &str) -> Result<Option<Call>, ApiError> {
+    let Some(segs) = split_segments(path)? else {
+        return Ok(None);
+    };
     let ui = segs[0] == "ui";
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = *method == Method::GET;

@@ -1,6 +1,7 @@
 //! Deterministic sample jobs for `--seed-jobs N`.
 //!
-//! Job `i` (0-based) lives in project `demo-project`, in `us-central1` when `i` is even and
+//! Job `i` (0-based) lives in project `demo-project` (with `--seed-projects`, each of
+//! `demo-project-1` … `demo-project-N` gets the same jobs, ids apart), in `us-central1` when `i` is even and
 //! `europe-west4` when odd. Its id, display name, machine type, labels and times derive from
 //! `i` alone (and the clock's start), so two runs seed the same jobs. Job 0 is the newest;
 //! each next one was created about ten minutes earlier. States, by `i % 20`: 0 pending,
@@ -42,12 +43,25 @@ const MACHINES: [(&str, Option<&str>, u32); 6] = [
 const SEC: i64 = 1_000_000;
 const DAY: i64 = 86_400 * SEC;
 
-/// The seeded jobs, given the clock's start time; `seq` numbers start after `first_seq`.
+/// The seeded jobs of `demo-project`, given the clock's start time; `seq` numbers start
+/// after `first_seq`.
 pub fn seed_jobs(n: usize, start_us: i64, first_seq: u64) -> Vec<Job> {
-    let project = project_number(SEED_PROJECT);
+    seed_project_jobs(SEED_PROJECT, n, start_us, first_seq)
+}
+
+/// The same `n` jobs in `project_id` (for `--seed-projects`): names, states and times
+/// as in `demo-project`, ids mixed with the project number so that they differ between
+/// projects (`demo-project` keeps the ids it always had).
+pub fn seed_project_jobs(project_id: &str, n: usize, start_us: i64, first_seq: u64) -> Vec<Job> {
+    let project = project_number(project_id);
+    let salt = if project_id == SEED_PROJECT {
+        0
+    } else {
+        project.rotate_left(17)
+    };
     (0..n)
         .map(|i| {
-            let mut rs = (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED;
+            let mut rs = (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED ^ salt;
             let id = nineteen_digits(splitmix64(&mut rs));
             let h = splitmix64(&mut rs);
             let name = NAMES[i % NAMES.len()];
@@ -82,13 +96,13 @@ pub fn seed_jobs(n: usize, start_us: i64, first_seq: u64) -> Vec<Job> {
             let task = if i % 4 == 3 {
                 json!({"pythonPackageSpec": {
                     "executorImageUri": "us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-1:latest",
-                    "packageUris": [format!("gs://demo-project-artifacts/{name}/trainer-0.1.tar.gz")],
+                    "packageUris": [format!("gs://{project_id}-artifacts/{name}/trainer-0.1.tar.gz")],
                     "pythonModule": "trainer.task",
                     "args": [format!("--epochs={}", 5 + i % 20)]
                 }})
             } else {
                 json!({"containerSpec": {
-                    "imageUri": format!("us-docker.pkg.dev/demo-project/training/{name}:v{}", 1 + i % 3),
+                    "imageUri": format!("us-docker.pkg.dev/{project_id}/training/{name}:v{}", 1 + i % 3),
                     "args": [format!("--epochs={}", 5 + i % 20), "--batch-size=64"]
                 }})
             };
@@ -108,7 +122,7 @@ pub fn seed_jobs(n: usize, start_us: i64, first_seq: u64) -> Vec<Job> {
                 display_name: format!("{name}-{i:05}"),
                 job_spec: CompactJson::new(&json!({
                     "workerPoolSpecs": [pool],
-                    "baseOutputDirectory": {"outputUriPrefix": format!("gs://demo-project-artifacts/{name}/{i:05}")}
+                    "baseOutputDirectory": {"outputUriPrefix": format!("gs://{project_id}-artifacts/{name}/{i:05}")}
                 })),
                 labels,
                 encryption_spec: None,

@@ -1,10 +1,11 @@
 //! The HTTP front: one handler that takes every request the way Google's front end does,
 //! then runs the API method and writes its answer.
 //!
-//! Order for API requests: route ([`crate::routing`]), fault injection, system and method
-//! query parameters (`alt`, `fields`, `prettyPrint`...), authentication, project
-//! permission, regional host check, body (size, content type, binding), method, then the
-//! `fields` selection. `/emulator/*` goes to [`crate::control`], the token endpoint and
+//! Order for API requests: route ([`crate::routing`]; `/v3/` goes to Resource Manager,
+//! [`crate::crm`]), fault injection, system and method query parameters (`alt`, `fields`,
+//! `prettyPrint`...), authentication, service enabled for the project, project
+//! permission, regional host check, the project's quota, body (size, content type,
+//! binding), method, then the `fields` selection. `/emulator/*` goes to [`crate::control`], the token endpoint and
 //! the metadata server to [`crate::auth::Auth`].
 
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::auth::{AuthRoute, BearerCheck, auth_route, unauthenticated};
+use crate::auth::{AuthRoute, BearerCheck, auth_route, is_aiplatform_host, unauthenticated};
 use crate::control::ControlAction;
-use crate::fields::Selection;
+use crate::crm;
+use crate::fields::{Selection, Shape};
 use crate::methods::operations::Poll;
 use crate::methods::{Query, jobs, locations, operations};
+use crate::quota::service_disabled;
 use crate::routing::{Call, Kind, parse_api_path};
 use crate::schema::{self, CANCEL_REQUEST, WAIT_OPERATION_REQUEST};
 use crate::state::Inner;
@@ -29,10 +32,10 @@ use crate::wire::{self, Json, SYSTEM_PARAMS, header_str, host_of, hostname, pars
 const SERVICE: &str = "aiplatform.googleapis.com";
 
 /// What the system parameters asked for.
-struct Output {
-    pretty: bool,
-    fields: Option<Selection>,
-    access_token: Option<String>,
+pub(crate) struct Output {
+    pub pretty: bool,
+    pub fields: Option<Selection>,
+    pub access_token: Option<String>,
 }
 
 /// The single entry point of the router.
@@ -52,6 +55,7 @@ pub async fn handle(
                 if let Ok(mut st) = inner.store.write() {
                     st.clear();
                 }
+                inner.quotas.clear();
                 inner.persist().await;
             }
             Some(ControlAction::ClockAdvanced) => {
@@ -104,7 +108,18 @@ async fn route(
     if path == "/$discovery/rest" || path == "/discovery/v1/apis/aiplatform/v1/rest" {
         return (None, discovery(inner, parts));
     }
-    if !(path.starts_with("/v1/") || path.starts_with("/ui/")) {
+    let crm_host = hostname(&host_of(parts)).starts_with("cloudresourcemanager.");
+    if path.starts_with("/v3/") && !is_aiplatform_host(hostname(&host_of(parts))) {
+        return match crm::parse_path(&parts.method, path) {
+            Ok(Some(call)) => {
+                let stat = call.kind.stat();
+                (Some(stat), crm::handle(inner, parts, body, call).await)
+            }
+            Ok(None) => (None, ApiError::no_route(path).into_response()),
+            Err(e) => (None, e.into_response()),
+        };
+    }
+    if crm_host || !(path.starts_with("/v1/") || path.starts_with("/ui/")) {
         return (None, ApiError::no_route(path).into_response());
     }
     let call = match parse_api_path(&parts.method, path) {
@@ -120,8 +135,13 @@ async fn route(
     (Some(stat), resp)
 }
 
-/// Splits the query into system parameters and the method's own (camelCase).
-fn parse_query(uri_query: Option<&str>, kind: Kind) -> Result<(Output, Query), ApiError> {
+/// Splits the query into system parameters and the method's own (camelCase): `params`
+/// are the method's parameters, `shape` its response's (for `fields`).
+pub(crate) fn parse_query(
+    uri_query: Option<&str>,
+    params: &[&str],
+    shape: &Shape,
+) -> Result<(Output, Query), ApiError> {
     let mut out = Output {
         pretty: true,
         fields: None,
@@ -169,7 +189,7 @@ fn parse_query(uri_query: Option<&str>, kind: Kind) -> Result<(Output, Query), A
                     };
                     let sel = Selection::parse(&v)
                         .map_err(|e| refuse(format!("Error expanding 'fields' parameter. {e}.")))?
-                        .resolve(kind.response_shape())
+                        .resolve(shape)
                         .map_err(|path| {
                             refuse(format!(
                                 "Error expanding 'fields' parameter. Cannot find matching fields for path '{path}'."
@@ -184,7 +204,7 @@ fn parse_query(uri_query: Option<&str>, kind: Kind) -> Result<(Output, Query), A
             continue;
         }
         let camel = schema::snake_to_camel(&k);
-        if kind.params().contains(&camel.as_str()) {
+        if params.contains(&camel.as_str()) {
             q.params.insert(camel, v);
         } else {
             return Err(ApiError::bad_payload(format!(
@@ -224,12 +244,15 @@ async fn api(
         return Err(fault);
     }
     let kind = call.kind;
-    let (output, query) = parse_query(parts.uri.query(), kind)?;
+    let (output, query) = parse_query(parts.uri.query(), kind.params(), kind.response_shape())?;
     let check = inner.auth.check(parts, output.access_token.as_deref());
     if check != BearerCheck::Ok {
         return Err(unauthenticated(SERVICE, kind.rpc(), &check));
     }
     let number = inner.resolve_project(&call.project)?;
+    if inner.disabled.contains(&number) {
+        return Err(service_disabled(SERVICE, number));
+    }
     if !inner.permitted(&call.project, number) {
         let resource = match &call.location {
             Some(l) => format!("projects/{}/locations/{l}", call.project),
@@ -252,6 +275,7 @@ async fn api(
     if let Some(loc) = &call.location {
         check_region(&host_of(parts), loc, kind)?;
     }
+    inner.quotas.take(SERVICE, number, inner.clock.now_us())?;
     let body = read_body(inner, parts, body, kind.takes_body()).await?;
     let location = call.location.as_deref().unwrap_or("");
     let id = call.id.as_deref().unwrap_or("");
@@ -376,19 +400,47 @@ mod tests {
     fn query_parameters() {
         let (_, q) = parse_query(
             Some("%24alt=json%3Benum-encoding%3Dint&page_size=3"),
-            Kind::JobList,
+            Kind::JobList.params(),
+            Kind::JobList.response_shape(),
         )
         .unwrap();
         assert!(q.opts.enum_int);
         assert_eq!(q.param("pageSize"), Some("3"));
-        assert!(parse_query(Some("bogus=1"), Kind::JobGet).is_err());
-        let e = parse_query(Some("alt=proto"), Kind::JobGet).err().unwrap();
+        assert!(
+            parse_query(
+                Some("bogus=1"),
+                Kind::JobGet.params(),
+                Kind::JobGet.response_shape()
+            )
+            .is_err()
+        );
+        let e = parse_query(
+            Some("alt=proto"),
+            Kind::JobGet.params(),
+            Kind::JobGet.response_shape(),
+        )
+        .err()
+        .unwrap();
         assert_eq!(
             (e.http, e.message.as_str()),
             (400, "Unsupported Output Format")
         );
-        assert!(parse_query(Some("fields=nope"), Kind::JobGet).is_err());
-        assert!(parse_query(Some("fields=name,state"), Kind::JobGet).is_ok());
+        assert!(
+            parse_query(
+                Some("fields=nope"),
+                Kind::JobGet.params(),
+                Kind::JobGet.response_shape()
+            )
+            .is_err()
+        );
+        assert!(
+            parse_query(
+                Some("fields=name,state"),
+                Kind::JobGet.params(),
+                Kind::JobGet.response_shape()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::clock::Clock;
 use crate::control::Control;
 use crate::files::write_private_atomic;
 use crate::ids::{is_number, nineteen_digits, project_number};
+use crate::org::Org;
 use crate::paging::PageTokens;
+use crate::quota::Quotas;
 use crate::status::ApiError;
 use crate::store::{SnapshotRef, Store};
 
@@ -30,6 +32,14 @@ pub struct Inner {
     pub persisted: tokio::sync::Mutex<u64>,
     /// The location ids `locations.list` reports, sorted.
     pub locations: Vec<String>,
+    /// The organisation Resource Manager answers for.
+    pub org: Org,
+    /// Per-project request quotas.
+    pub quotas: Quotas,
+    /// Project numbers whose Vertex AI API is disabled.
+    pub disabled: HashSet<u64>,
+    /// Project numbers the credentials may not use.
+    pub denied: HashSet<u64>,
 }
 
 /// The error for a poisoned lock (a bug, never the caller's fault).
@@ -74,8 +84,15 @@ impl Inner {
         Ok(number)
     }
 
-    /// Whether the credentials may use the project.
+    /// Whether the credentials may use the project (in `--projects`, if given, and not
+    /// in `--deny-project`).
     pub fn permitted(&self, project: &str, number: u64) -> bool {
+        !self.denied.contains(&number) && self.visible(project, number)
+    }
+
+    /// Whether Resource Manager shows the project to the credentials (in `--projects`, if
+    /// given; a denied project is still seen, as a project where a role is missing).
+    pub fn visible(&self, project: &str, number: u64) -> bool {
         match &self.allowed {
             None => true,
             Some((ids, numbers)) => ids.contains(project) || numbers.contains(&number),

@@ -1,14 +1,17 @@
 //! Integration tests of the emulator: each test starts a real server on loopback and talks
 //! HTTP to it (reqwest for ordinary requests, a raw socket where reqwest would normalize
 //! the request away). The submodules under `tests/emulator/` hold the tests of the
-//! operations routes, proto3 JSON, partial responses, validation, edge cases and the
-//! schema's agreement with the embedded Discovery snapshot; they share [`Env`].
+//! operations routes, proto3 JSON, partial responses, validation, edge cases, the
+//! organisation (Resource Manager v3), quotas and disabled services, and the schema's
+//! agreement with the embedded Discovery snapshot; they share [`Env`].
 
 mod emulator {
     pub mod edges;
     pub mod operations;
+    pub mod org;
     pub mod properties;
     pub mod proto_json;
+    pub mod quota;
     pub mod schema_sync;
     pub mod validation;
 }
