@@ -23,9 +23,25 @@ pub struct EmulatorArgs {
     /// Write an authorized_user credentials file (refresh-token grant) here.
     #[arg(long, value_name = "FILE")]
     pub authorized_user_out: Option<PathBuf>,
-    /// Seed this many sample jobs in project demo-project (us-central1 and europe-west4).
+    /// Seed this many sample jobs in project demo-project (us-central1 and europe-west4),
+    /// or in each project of --seed-projects.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed_jobs: usize,
+    /// Seed projects demo-project-1 … demo-project-N in an organisation with folders,
+    /// listed by an emulated Resource Manager v3 (projects.list/search) on the same port.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed_projects: usize,
+    /// Requests per minute per project and service (a token bucket on the emulator's
+    /// clock); over it, 429 RATE_LIMIT_EXCEEDED with Retry-After.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub project_quota: Option<u32>,
+    /// Projects whose Vertex AI API is disabled: 403 SERVICE_DISABLED (ids or numbers).
+    #[arg(long, value_delimiter = ',', value_name = "P1,P2")]
+    pub disable_service_for: Vec<String>,
+    /// Projects the credentials may not use: 403 PERMISSION_DENIED (ids or numbers);
+    /// Resource Manager still lists them.
+    #[arg(long, value_delimiter = ',', value_name = "P1,P2")]
+    pub deny_project: Vec<String>,
     /// Projects the credentials may use, comma-separated ids or numbers (default: all).
     #[arg(long, value_delimiter = ',', value_name = "P1,P2")]
     pub projects: Vec<String>,
@@ -113,6 +129,10 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         projects: args.projects.clone(),
         clock,
         seed_jobs: args.seed_jobs,
+        seed_projects: args.seed_projects,
+        project_quota: args.project_quota,
+        disable_service_for: args.disable_service_for.clone(),
+        deny_projects: args.deny_project.clone(),
         pending: Duration::from_secs(args.pending_secs),
         running: Duration::from_secs(args.running_secs),
         latency: Duration::from_millis(args.latency_ms),
@@ -144,8 +164,16 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         writeln!(out, "{base_url}").context("cannot write to stdout")?;
         out.flush().context("cannot write to stdout")?;
     }
+    let projects = if args.seed_projects > 0 {
+        format!(
+            " in {} projects, with Resource Manager v3 listing them",
+            args.seed_projects
+        )
+    } else {
+        String::new()
+    };
     crate::term::err_line(format_args!(
-        "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs); stop with Ctrl-C",
+        "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs{projects}); stop with Ctrl-C",
         running.emulator.job_count()
     ));
     shutdown_signal().await;
@@ -169,6 +197,15 @@ fn run_discovery(args: EmulatorArgs, home: &Path) -> Result<()> {
     if args.discovery.is_some() || args.seed_jobs > 0 || args.operation_polls > 0 {
         bail!(
             "--discovery, --seed-jobs and --operation-polls belong to the Vertex AI emulator; with --services use --discovery-dir, --seed and --operation-secs"
+        );
+    }
+    if args.seed_projects > 0
+        || args.project_quota.is_some()
+        || !args.disable_service_for.is_empty()
+        || !args.deny_project.is_empty()
+    {
+        bail!(
+            "--seed-projects, --project-quota, --disable-service-for and --deny-project belong to the Vertex AI emulator (not yet to --services)"
         );
     }
     if !args.operation_secs.is_finite() || !(0.0..=3600.0).contains(&args.operation_secs) {
