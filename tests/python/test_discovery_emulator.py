@@ -1,10 +1,12 @@
-"""Google's own Python clients, unchanged, against `skyql emulator --services ...`.
+"""Google's own Python clients, unchanged, against `skyql emulator --services ...`, and
+skyql's own SQL against it.
 
 google-cloud-compute (REST): networks, firewalls and instances created and waited on
 through the client's own operation handling, read, listed page by page, aggregated,
 deleted. google-cloud-storage: buckets. google-cloud-kms over REST (integer enums): key
 rings and crypto keys. google-api-python-client: pubsub (create at the resource's own
-path), Cloud DNS (a legacy-shaped API) and Workflows (long-running operations).
+path), Cloud DNS (a legacy-shaped API) and Workflows (long-running operations). skyql:
+SELECT, INSERT, UPDATE, REPLACE, DELETE, EXEC and AWAIT on compute, storage and KMS.
 
 The emulator serves the pinned documents of $SKYQL_DISCOVERY_DIR (default: .discovery).
 """
@@ -335,3 +337,71 @@ def test_workflows_long_running_operations(served):
     assert [w["name"] for w in listed["workflows"]] == [f"{parent}/workflows/flow"]
     workflows.delete(name=f"{parent}/workflows/flow").execute()
     assert workflows.list(parent=parent).execute().get("workflows", []) == []
+
+
+def _skyql(served, home, sql):
+    """Runs `skyql exec` against the emulator; returns the JSON rows of the last statement."""
+    auth = json.dumps({"google": {"type": "service_account", "credentialsfilepath": str(served.key_file)}})
+    out = subprocess.run(
+        [str(_binary()), "--home", str(home), "--endpoint", served.base_url, "--auth", auth, "--output", "json", "exec", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, f"{sql}\n{out.stderr}"
+    text = out.stdout.strip()
+    return json.loads(text) if text.startswith("[") else text
+
+
+def test_skyql_sql_against_the_emulator(served, tmp_path):
+    """skyql's own statements (SELECT, INSERT, UPDATE, REPLACE, DELETE, EXEC, AWAIT) on
+    compute, storage and an AIP-style service (Cloud KMS), through the emulator."""
+    home = tmp_path / "home"
+    for name in ["compute.v1", "storage.v1", "cloudkms.v1"]:
+        svc = name.split(".")[0]
+        pulled = subprocess.run(
+            [str(_binary()), "--home", str(home), "registry", "pull", f"google.{svc}", "--from", str(served.discovery_dir / f"{name}.json")],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert pulled.returncode == 0, pulled.stderr
+    zone = "europe-west1-b"
+    # compute: INSERT with AWAIT, SELECT, EXEC, UPDATE, DELETE.
+    _skyql(served, home, f"INSERT /*+ AWAIT */ INTO google.compute.networks (project, data__name) SELECT '{PROJECT}', 'sql-net'")
+    _skyql(
+        served, home,
+        f"INSERT /*+ AWAIT */ INTO google.compute.instances (project, zone, data__name, data__machineType, data__labels) "
+        f"SELECT '{PROJECT}', '{zone}', 'sql-vm', 'zones/{zone}/machineTypes/e2-small', '{{\"team\":\"a\"}}'",
+    )
+    rows = _skyql(served, home, f"SELECT name, status, json_extract(labels, '$.team') AS team FROM google.compute.instances WHERE project = '{PROJECT}' AND zone = '{zone}'")
+    assert rows == [{"name": "sql-vm", "status": "RUNNING", "team": "a"}]
+    _skyql(served, home, f"EXEC /*+ AWAIT */ google.compute.instances.stop @project='{PROJECT}', @zone='{zone}', @instance='sql-vm'")
+    rows = _skyql(served, home, f"SELECT status FROM google.compute.instances WHERE project = '{PROJECT}' AND zone = '{zone}' AND instance = 'sql-vm'")
+    assert rows == [{"status": "TERMINATED"}]
+    _skyql(served, home, f"UPDATE /*+ AWAIT */ google.compute.networks SET data__description = 'from sql' WHERE project = '{PROJECT}' AND network = 'sql-net'")
+    rows = _skyql(served, home, f"SELECT name, description FROM google.compute.networks WHERE project = '{PROJECT}' AND network = 'sql-net'")
+    assert rows == [{"name": "sql-net", "description": "from sql"}]
+    _skyql(served, home, f"DELETE /*+ AWAIT */ FROM google.compute.instances WHERE project = '{PROJECT}' AND zone = '{zone}' AND instance = 'sql-vm'")
+    _skyql(served, home, f"DELETE /*+ AWAIT */ FROM google.compute.networks WHERE project = '{PROJECT}' AND network = 'sql-net'")
+    rows = _skyql(served, home, f"SELECT count(*) AS n FROM google.compute.instances WHERE project = '{PROJECT}' AND zone = '{zone}'")
+    assert rows == [{"n": 0}]
+
+    # storage: INSERT, UPDATE (patch), REPLACE (update), DELETE.
+    _skyql(served, home, f"INSERT INTO google.storage.buckets (project, data__name, data__labels) SELECT '{PROJECT}', 'sql-bucket', '{{\"env\":\"dev\"}}'")
+    _skyql(served, home, "UPDATE google.storage.buckets SET data__labels = '{\"env\":\"prod\"}' WHERE bucket = 'sql-bucket'")
+    rows = _skyql(served, home, "SELECT metageneration, json_extract(labels, '$.env') AS env FROM google.storage.buckets WHERE bucket = 'sql-bucket'")
+    assert rows == [{"metageneration": "2", "env": "prod"}]
+    _skyql(served, home, "REPLACE google.storage.buckets SET data__name = 'sql-bucket', data__storageClass = 'NEARLINE' WHERE bucket = 'sql-bucket'")
+    rows = _skyql(served, home, "SELECT storageClass, metageneration FROM google.storage.buckets WHERE bucket = 'sql-bucket'")
+    assert rows == [{"storageClass": "NEARLINE", "metageneration": "3"}]
+    _skyql(served, home, "DELETE FROM google.storage.buckets WHERE bucket = 'sql-bucket'")
+
+    # Cloud KMS (AIP-style): INSERT with ids, SELECT.
+    loc = f"projectsId = '{PROJECT}' AND locationsId = 'europe-west1'"
+    _skyql(served, home, f"INSERT INTO google.cloudkms.key_rings (projectsId, locationsId, keyRingId) SELECT '{PROJECT}', 'europe-west1', 'sql-ring'")
+    _skyql(
+        served, home,
+        f"INSERT INTO google.cloudkms.crypto_keys (projectsId, locationsId, keyRingsId, cryptoKeyId, data__purpose) "
+        f"SELECT '{PROJECT}', 'europe-west1', 'sql-ring', 'sql-key', 'ENCRYPT_DECRYPT'",
+    )
+    rows = _skyql(served, home, f"SELECT purpose, json_extract(\"primary\", '$.state') AS state FROM google.cloudkms.crypto_keys WHERE {loc} AND keyRingsId = 'sql-ring'")
+    assert rows == [{"purpose": "ENCRYPT_DECRYPT", "state": "ENABLED"}]
