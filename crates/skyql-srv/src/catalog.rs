@@ -179,10 +179,15 @@ CREATE TABLE pg_catalog.pg_type(oid OID, typname NAME, typnamespace OID, typlen 
   typsend TEXT, typndims INT4, typbyval BOOL, typalign CHAR, typstorage CHAR, typacl TEXT);
 CREATE TABLE pg_catalog.pg_database(oid OID, datname NAME, datdba OID, encoding INT4,
   datcollate TEXT, datctype TEXT, datallowconn BOOL, datistemplate BOOL, datacl TEXT,
-  datconnlimit INT4, dattablespace OID);
+  datconnlimit INT4, dattablespace OID, daticulocale TEXT, datlocprovider CHAR,
+  datcollversion TEXT);
 CREATE TABLE pg_catalog.pg_roles(oid OID, rolname NAME, rolsuper BOOL, rolinherit BOOL,
   rolcreaterole BOOL, rolcreatedb BOOL, rolcanlogin BOOL, rolreplication BOOL,
   rolconnlimit INT4, rolvaliduntil TEXT, rolbypassrls BOOL, rolconfig TEXT);
+CREATE TABLE pg_catalog.pg_auth_members(roleid OID, member OID, grantor OID, admin_option BOOL);
+CREATE TABLE pg_catalog.pg_language(oid OID, lanname NAME);
+CREATE TABLE pg_catalog.pg_default_acl(oid OID, defaclrole OID, defaclnamespace OID,
+  defaclobjtype CHAR, defaclacl TEXT);
 CREATE TABLE pg_catalog.pg_user(usename NAME, usesysid OID, usecreatedb BOOL, usesuper BOOL);
 CREATE TABLE pg_catalog.pg_settings(name TEXT, setting TEXT, unit TEXT, category TEXT,
   short_desc TEXT, vartype TEXT, source TEXT);
@@ -210,7 +215,9 @@ CREATE TABLE pg_catalog.pg_am(oid OID, amname NAME, amtype CHAR);
 CREATE TABLE pg_catalog.pg_tablespace(oid OID, spcname NAME);
 CREATE TABLE pg_catalog.pg_collation(oid OID, collname NAME, collnamespace OID);
 CREATE TABLE pg_catalog.pg_proc(oid OID, proname NAME, pronamespace OID, prorettype OID,
-  proargtypes TEXT, prokind CHAR);
+  proargtypes TEXT, prokind CHAR, proretset BOOL, provolatile CHAR, proparallel CHAR,
+  prosecdef BOOL, proleakproof BOOL, prolang OID, prosrc TEXT, proacl TEXT, proowner OID,
+  proallargtypes TEXT, proargmodes TEXT, proargnames TEXT, pronargs INT2);
 CREATE TABLE pg_catalog.pg_foreign_table(ftrelid OID, ftserver OID, ftoptions TEXT);
 CREATE TABLE pg_catalog.pg_foreign_server(oid OID, srvname NAME);
 CREATE TABLE pg_catalog.pg_range(rngtypid OID, rngsubtype OID);
@@ -415,7 +422,8 @@ fn fill(conn: &Connection, built: &Built) -> rusqlite::Result<()> {
             ])?;
         }
         tx.execute(
-            "INSERT INTO pg_database VALUES (1, 'skyql', 10, 6, 'C.UTF-8', 'C.UTF-8', 1, 0, NULL, -1, 1663)",
+            "INSERT INTO pg_database VALUES (1, 'skyql', 10, 6, 'C.UTF-8', 'C.UTF-8', 1, 0, NULL, -1,
+               1663, NULL, 'c', NULL)",
             [],
         )?;
         tx.execute(
@@ -492,6 +500,9 @@ fn functions(conn: &Connection, settings: Settings, pid: i32) -> rusqlite::Resul
         "inet_server_addr",
         "array_upper",
         "array_length",
+        "pg_get_function_result",
+        "pg_get_function_arguments",
+        "pg_get_function_identity_arguments",
     ] {
         conn.create_scalar_function(name, -1, det, |_| Ok(None::<String>))?;
     }
@@ -501,6 +512,14 @@ fn functions(conn: &Connection, settings: Settings, pid: i32) -> rusqlite::Resul
     conn.create_scalar_function("pg_relation_is_publishable", 1, det, |_| Ok(false))?;
     rusqlite::vtab::series::load_module(conn)?;
     conn.create_scalar_function("pg_relation_size", -1, det, |_| Ok(0))?;
+    conn.create_scalar_function("pg_table_size", 1, det, |_| Ok(0))?;
+    conn.create_scalar_function("pg_indexes_size", 1, det, |_| Ok(0))?;
+    conn.create_scalar_function("pg_database_size", 1, det, |_| Ok(0))?;
+    conn.create_scalar_function("pg_tablespace_location", 1, det, |_| Ok(""))?;
+    conn.create_scalar_function("pg_size_pretty", 1, det, |ctx| {
+        let n: Option<i64> = ctx.get(0)?;
+        Ok(n.map(|n| format!("{n} bytes")))
+    })?;
     conn.create_scalar_function("pg_total_relation_size", -1, det, |_| Ok(0))?;
     conn.create_scalar_function("txid_current", 0, det, |_| Ok(1))?;
     conn.create_scalar_function("array_to_string", -1, det, |ctx| {

@@ -198,6 +198,11 @@ pub fn translate(
                 i += 2;
                 continue;
             }
+            Token::EscapedStringLiteral(v) => {
+                // E'...': SQLite has only plain strings (the tokenizer has
+                // already resolved the escapes).
+                edits.push((t.start, t.end, format!("'{}'", v.replace('\'', "''"))));
+            }
             Token::LBracket if target == Target::Catalog => {
                 // An array subscript (`prattrs[s]`): the catalog has no arrays.
                 let mut j = i + 1;
@@ -288,7 +293,7 @@ fn catalog_word(toks: &[Tok], i: usize, edits: &mut Vec<(usize, usize, String)>)
         && is(toks.get(i + 3), &Token::LParen)
     {
         edits.push((t.start, toks[i + 1].end, String::new()));
-        return Some(2);
+        return Some(2 + catalog_word(toks, i + 2, edits).unwrap_or(0));
     }
     if is_kw(Some(t), "OPERATOR") && is(toks.get(i + 1), &Token::LParen) {
         // OPERATOR(pg_catalog.~) and friends
@@ -327,6 +332,46 @@ fn catalog_word(toks: &[Tok], i: usize, edits: &mut Vec<(usize, usize, String)>)
             edits.push((t.start, t.end, call.into()));
             return Some(1);
         }
+    }
+    // unnest(array) alias in FROM: the catalog's arrays are all empty, so
+    // it is a table of no rows with one column named like its alias.
+    if is_kw(Some(t), "unnest") && is(toks.get(i + 1), &Token::LParen) {
+        let mut j = i + 2;
+        let mut depth = 1;
+        while j < toks.len() && depth > 0 {
+            match toks[j].token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            j += 1;
+        }
+        let mut k = j;
+        if is_kw(toks.get(k), "AS") {
+            k += 1;
+        }
+        let alias = word(toks.get(k))
+            .filter(|w| {
+                w.quote_style.is_some()
+                    || !["WHERE", "ON", "JOIN", "ORDER", "GROUP", "LIMIT", "UNION"]
+                        .iter()
+                        .any(|kw| w.value.eq_ignore_ascii_case(kw))
+            })
+            .map(|w| w.value.clone());
+        let (end, alias) = match alias {
+            Some(a) => (toks[k].end, a),
+            None => (toks[j - 1].end, "unnest".to_string()),
+        };
+        edits.push((
+            t.start,
+            end,
+            format!("(SELECT NULL AS \"{alias}\" WHERE 0) \"{alias}\""),
+        ));
+        return Some(if end == toks[j - 1].end {
+            j - i
+        } else {
+            k - i + 1
+        });
     }
     if is_kw(Some(t), "string_agg") && is(toks.get(i + 1), &Token::LParen) {
         edits.push((t.start, t.end, "group_concat".into()));
@@ -428,5 +473,16 @@ mod tests {
             "SELECT format_type(a.atttypid, NULL) FROM pg_catalog.pg_class c WHERE c.relname  REGEXP  '^(x)$'  AND n.nspname  NOT REGEXP  '^pg_' AND c.oid = '1'"
         );
         assert_eq!(param_count("SELECT $1, $3, '$4'"), 3);
+        let t = translate(
+            "select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x",
+            &[],
+            &r,
+            Target::Catalog,
+        )
+        .expect("translate");
+        assert_eq!(
+            t.sql,
+            r#"select 'toast.' || x from (SELECT NULL AS "x" WHERE 0) "x""#
+        );
     }
 }

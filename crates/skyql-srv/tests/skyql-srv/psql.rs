@@ -156,6 +156,15 @@ fn psql_describes_services_as_schemas_and_resources_as_tables() {
     let out = ok(&run(&srv, &["-c", "\\d aiplatform.custom_jobs"]));
     assert!(out.contains("displayName"), "{out}");
     assert!(out.contains("projectsId"), "{out}");
+    let out = ok(&run(&srv, &["-c", "\\d+ aiplatform.custom_jobs"]));
+    assert!(out.contains("displayName"), "{out}");
+    let out = ok(&run(&srv, &["-c", "\\dt+ aiplatform.custom*"]));
+    assert!(out.contains("custom_jobs"), "{out}");
+    let out = ok(&run(&srv, &["-c", "\\l"]));
+    assert!(out.contains("skyql"), "{out}");
+    for cmd in ["\\du", "\\dv", "\\df", "\\dT", "\\dn+", "\\d"] {
+        ok(&run(&srv, &["-c", cmd]));
+    }
 }
 
 /// What drivers and tools ask at connection time (SQLAlchemy, psycopg,
