@@ -827,89 +827,46 @@ fn where_conditions_are_pushed_into_the_list_filter() {
 // fixture's API (the emulator serves aiplatform only).
 
 mod fake {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::sync::{Arc, Mutex};
-
-    /// (method, path with query, body) of every request, in order.
-    pub type Log = Arc<Mutex<Vec<(String, String, String)>>>;
+    pub use super::loopback::Log;
 
     pub fn serve() -> (String, Log) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let log: Log = Arc::new(Mutex::new(Vec::new()));
-        let seen = log.clone();
-        std::thread::spawn(move || {
-            let mut polls = 0;
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut first = String::new();
-                if reader.read_line(&mut first).is_err() {
-                    continue;
+        let mut polls = 0;
+        super::loopback::serve(move |method, target, body| {
+            let widget = r#"{"name":"projects/p/locations/l/widgets/w1","displayName":"old","size":3,"colour":"RED"}"#;
+            let path = target.split('?').next().unwrap_or("");
+            let reply = match (method, path) {
+                ("GET", "/v1/projects/p/locations/l/widgets/w1") => widget.to_string(),
+                ("GET", "/v1/projects/p/locations/l/widgets") => format!(
+                    r#"{{"widgets":[{widget},{{"name":"projects/p/locations/l/widgets/w2","displayName":"gone"}}]}}"#
+                ),
+                ("DELETE", "/v1/projects/p/locations/l/widgets/w1") => "{}".to_string(),
+                ("PATCH" | "PUT", "/v1/projects/p/locations/l/widgets/w1") => {
+                    let mut v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+                    v["name"] = "projects/p/locations/l/widgets/w1".into();
+                    v.to_string()
                 }
-                let mut length = 0usize;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
+                ("POST", "/v1/projects/p/locations/l/widgets") => {
+                    r#"{"name":"projects/p/locations/l/operations/op1","done":false}"#.to_string()
                 }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let mut parts = first.split_whitespace();
-                let method = parts.next().unwrap_or("").to_string();
-                let target = parts.next().unwrap_or("").to_string();
-                let body = String::from_utf8_lossy(&body).into_owned();
-                seen.lock()
-                    .expect("log")
-                    .push((method.clone(), target.clone(), body.clone()));
-                let widget = r#"{"name":"projects/p/locations/l/widgets/w1","displayName":"old","size":3,"colour":"RED"}"#;
-                let path = target.split('?').next().unwrap_or("");
-                let reply = match (method.as_str(), path) {
-                    ("GET", "/v1/projects/p/locations/l/widgets/w1") => widget.to_string(),
-                    ("GET", "/v1/projects/p/locations/l/widgets") => format!(
-                        r#"{{"widgets":[{widget},{{"name":"projects/p/locations/l/widgets/w2","displayName":"gone"}}]}}"#
-                    ),
-                    ("DELETE", "/v1/projects/p/locations/l/widgets/w1") => "{}".to_string(),
-                    ("PATCH" | "PUT", "/v1/projects/p/locations/l/widgets/w1") => {
-                        let mut v: serde_json::Value =
-                            serde_json::from_str(&body).unwrap_or_default();
-                        v["name"] = "projects/p/locations/l/widgets/w1".into();
-                        v.to_string()
-                    }
-                    ("POST", "/v1/projects/p/locations/l/widgets") => {
+                ("GET", "/v1/projects/p/locations/l/operations/op1") => {
+                    polls += 1;
+                    if polls < 3 {
                         r#"{"name":"projects/p/locations/l/operations/op1","done":false}"#
                             .to_string()
+                    } else {
+                        r#"{"name":"projects/p/locations/l/operations/op1","done":true,"response":{"name":"projects/p/locations/l/widgets/w2"}}"#.to_string()
                     }
-                    ("GET", "/v1/projects/p/locations/l/operations/op1") => {
-                        polls += 1;
-                        if polls < 3 {
-                            r#"{"name":"projects/p/locations/l/operations/op1","done":false}"#
-                                .to_string()
-                        } else {
-                            r#"{"name":"projects/p/locations/l/operations/op1","done":true,"response":{"name":"projects/p/locations/l/widgets/w2"}}"#.to_string()
-                        }
-                    }
-                    _ => r#"{"error":{"code":404,"message":"no such thing","status":"NOT_FOUND"}}"#
-                        .to_string(),
-                };
-                let status = if reply.contains("\"error\"") {
-                    "404 Not Found"
-                } else {
-                    "200 OK"
-                };
-                let mut s = stream;
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-            }
-        });
-        (format!("http://{addr}"), log)
+                }
+                _ => r#"{"error":{"code":404,"message":"no such thing","status":"NOT_FOUND"}}"#
+                    .to_string(),
+            };
+            let status = if reply.contains("\"error\"") {
+                404
+            } else {
+                200
+            };
+            (status, reply)
+        })
     }
 }
 

@@ -7,11 +7,9 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};
 
-/// (method, path with query, body) of every request, in order.
-pub type Log = Arc<Mutex<Vec<(String, String, String)>>>;
+pub use super::loopback::Log;
 
 pub const ROOT: &str = "https://compute.googleapis.com/compute/v1";
 
@@ -135,62 +133,13 @@ pub fn start() -> Fake {
 }
 
 fn serve(st: State) -> Fake {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let log: Log = Arc::new(Mutex::new(Vec::new()));
     let state = Arc::new(Mutex::new(st));
-    let (seen, shared) = (log.clone(), state.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut first = String::new();
-            if reader.read_line(&mut first).is_err() {
-                continue;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let mut parts = first.split_whitespace();
-            let method = parts.next().unwrap_or("").to_string();
-            let target = parts.next().unwrap_or("").to_string();
-            let body = String::from_utf8_lossy(&body).into_owned();
-            seen.lock()
-                .expect("log")
-                .push((method.clone(), target.clone(), body.clone()));
-            let (status, reply) = {
-                let mut st = shared.lock().expect("state");
-                route(&mut st, &method, &target, &body)
-            };
-            let reason = match status {
-                200 => "OK",
-                204 => "No Content",
-                404 => "Not Found",
-                409 => "Conflict",
-                _ => "Error",
-            };
-            let mut s = stream;
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
+    let shared = state.clone();
+    let (base, log) = super::loopback::serve(move |method, target, body| {
+        let mut st = shared.lock().expect("state");
+        route(&mut st, method, target, body)
     });
-    Fake {
-        base: format!("http://{addr}"),
-        log,
-        state,
-    }
+    Fake { base, log, state }
 }
 
 fn not_found(what: &str) -> (u16, String) {
