@@ -65,3 +65,51 @@ pub fn guard(
     }))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Error};
+    use std::sync::Arc;
+
+    fn engine(allow: bool) -> (tempfile::TempDir, Engine) {
+        let home = tempfile::tempdir().expect("home");
+        let mut e = Engine::new(Arc::new(skyql_registry::Registry::open(home.path())));
+        e.allow_local_files(allow);
+        (home, e)
+    }
+
+    #[test]
+    fn statements_that_reach_files_are_refused_by_default() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("x.db");
+        let file = file.display();
+        let (_home, mut e) = engine(false);
+        for sql in [
+            format!("ATTACH DATABASE '{file}' AS x"),
+            "ATTACH DATABASE '' AS t".to_string(),
+            format!("VACUUM INTO '{file}'"),
+            "DETACH DATABASE main".to_string(),
+            "SELECT load_extension('x')".to_string(),
+            "PRAGMA temp_store_directory = '/tmp'".to_string(),
+        ] {
+            match e.execute_script(&sql) {
+                Err(Error::LocalFiles(what)) => assert!(!what.is_empty(), "{sql}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+        assert!(!dir.path().join("x.db").exists());
+        // Everything else still runs.
+        e.execute_script("CREATE TABLE t(a); INSERT INTO t VALUES (1); SELECT a FROM t")
+            .expect("plain SQL");
+    }
+
+    #[test]
+    fn an_embedder_may_allow_them() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("x.db");
+        let (_home, mut e) = engine(true);
+        e.execute_script(&format!("ATTACH DATABASE '{}' AS x", file.display()))
+            .expect("allowed");
+        assert!(file.exists());
+    }
+}
