@@ -43,7 +43,7 @@ pub fn sql_template(path: &str, flat_path: Option<&str>) -> String {
         return path.replace(parent, "{parentType}/{parent}");
     }
     if path.split('/').count() == flat_segments.len()
-        && placeholders(path).len() == placeholders(flat).len()
+        && path.matches('{').count() == flat.matches('{').count()
     {
         return path.to_string();
     }
