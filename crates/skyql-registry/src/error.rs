@@ -27,6 +27,14 @@ pub enum Error {
     )]
     NotInstalled { name: String },
     #[error(
+        "service `google.{alias}` is {service} {version}, which is not installed: run `skyql registry pull google.{service}:{version}`"
+    )]
+    VersionNotInstalled {
+        alias: String,
+        service: String,
+        version: String,
+    },
+    #[error(
         "`{name}` is not a resource name: expected provider.service.resource, e.g. google.aiplatform.custom_jobs"
     )]
     BadName { name: String },
