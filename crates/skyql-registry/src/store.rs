@@ -313,8 +313,10 @@ impl Registry {
             .iter()
             .any(|i| i.version == version)
         {
-            return Err(Error::NotInstalled {
-                name: target.into(),
+            return Err(Error::VersionNotInstalled {
+                alias: alias.into(),
+                service: target.into(),
+                version: version.into(),
             });
         }
         let path = self.document_path(target, version);

@@ -92,6 +92,8 @@ fn embedded_service_works_without_a_home() {
         .expect_err("not installed")
         .to_string();
     assert!(err.contains("skyql registry pull google.compute"), "{err}");
+    let err = reg.service("iamv2").expect_err("not pulled").to_string();
+    assert!(err.contains("skyql registry pull google.iam:v2"), "{err}");
     let err = reg.service("aiplatfrom").expect_err("typo").to_string();
     assert!(err.contains("did you mean aiplatform?"), "{err}");
     let err = reg
