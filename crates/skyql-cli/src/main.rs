@@ -2,6 +2,7 @@
 //! its module. The only crate that touches the terminal.
 
 mod emulator_cmd;
+mod export_cmd;
 mod output;
 mod registry_cmd;
 mod remote;
@@ -92,6 +93,9 @@ enum Command {
     Emulator(Box<emulator_cmd::EmulatorArgs>),
     /// Serve SQL over the PostgreSQL wire protocol (psql, drivers, postgres_fdw).
     Srv(srv_cmd::SrvArgs),
+    /// Write a statement's rows as Parquet or JSONL files with a manifest
+    /// (one shard with --shard I/N); --merge DIR checks a set of shards.
+    Export(export_cmd::ExportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +171,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Srv(args) => srv_cmd::run(&global, open_registry(&global)?, args),
+        Command::Export(args) => export_cmd::run(&global, args),
         Command::Emulator(args) => {
             let home = home(&global);
             emulator_cmd::run(
@@ -191,9 +196,10 @@ fn open_registry(global: &Global) -> Result<Arc<Registry>> {
     Ok(Arc::new(Registry::open(home(global))))
 }
 
-fn exec(global: &Global, args: ExecArgs) -> Result<()> {
-    let sql = match (&args.query, &args.infile) {
-        (Some(q), _) => q.clone(),
+/// The SQL of a command: the query given, or the file (`-` for stdin).
+fn read_sql(query: Option<&str>, infile: Option<&std::path::Path>) -> Result<String> {
+    Ok(match (query, infile) {
+        (Some(q), _) => q.to_string(),
         (None, Some(path)) if path.as_os_str() == "-" => {
             std::io::read_to_string(std::io::stdin()).context("reading SQL from standard input")?
         }
@@ -202,7 +208,11 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
         (None, None) => anyhow::bail!(
             "nothing to run: give a query (skyql exec \"SHOW PROVIDERS\") or a file (-i FILE)"
         ),
-    };
+    })
+}
+
+fn exec(global: &Global, args: ExecArgs) -> Result<()> {
+    let sql = read_sql(args.query.as_deref(), args.infile.as_deref())?;
     let statements = skyql_engine::split_statements(&sql)?;
     let registry = open_registry(global)?;
     // Only statements that may reach the cloud need a client and a runtime.

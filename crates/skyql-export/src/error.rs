@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+// The causes are part of each message (and deliberately not `source`s,
+// so that a chain printed with `{:#}` does not say them twice).
 pub enum Error {
     /// `--shard` was not `I/N` with 1 ≤ I ≤ N (the user's).
     #[error(
@@ -25,26 +27,26 @@ pub enum Error {
     #[error("{0}")]
     Result(String),
     /// Writing a file or folder failed (the file system's: space, permissions).
-    #[error("writing {}: {source}", path.display())]
+    #[error("writing {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Reading a file or folder failed (the file system's, or a missing folder).
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A manifest that is not one this version writes (someone else's file,
     /// or a damaged one).
     #[error("{} is not a skyql export manifest: {reason}", path.display())]
     Manifest { path: PathBuf, reason: String },
     /// A Parquet file that cannot be read back (damaged or not Parquet).
-    #[error("{} is not a readable Parquet file: {source}", path.display())]
+    #[error("{} is not a readable Parquet file: {cause}", path.display())]
     ParquetRead {
         path: PathBuf,
-        source: parquet::errors::ParquetError,
+        cause: parquet::errors::ParquetError,
     },
     /// Building Arrow arrays or the Parquet file failed: skyql's bug (the
     /// columns are built to match the schema).
@@ -55,12 +57,12 @@ pub enum Error {
 impl Error {
     pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Write { path, source }
+        move |cause| Error::Write { path, cause }
     }
 
     pub(crate) fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Read { path, source }
+        move |cause| Error::Read { path, cause }
     }
 }
 

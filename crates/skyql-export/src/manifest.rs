@@ -34,8 +34,9 @@ impl Format {
 /// What a statement does when part of its fan-out fails (`--on-error`):
 /// `fail` (the default), `warn` (keep the rows, name what is missing) or
 /// `skip:CODES` (leave out parts that failed with one of these codes).
+/// Written in manifests as its command-line spelling (`"skip:SERVICE_DISABLED"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "mode", content = "codes")]
+#[serde(try_from = "String", into = "String")]
 pub enum OnError {
     #[default]
     Fail,
@@ -65,6 +66,20 @@ impl std::str::FromStr for OnError {
             return Err(Error::OnError(s.to_string()));
         }
         Ok(OnError::Skip(codes))
+    }
+}
+
+impl TryFrom<String> for OnError {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<OnError, Error> {
+        s.parse()
+    }
+}
+
+impl From<OnError> for String {
+    fn from(p: OnError) -> String {
+        p.to_string()
     }
 }
 

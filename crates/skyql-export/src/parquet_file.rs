@@ -130,13 +130,17 @@ pub fn write<W: Write + Send>(out: W, table: &Table, columns: &[Column]) -> Resu
 pub fn count_rows(path: &std::path::Path) -> Result<u64, Error> {
     let file = std::fs::File::open(path).map_err(Error::read(path))?;
     let reader =
-        parquet::file::serialized_reader::SerializedFileReader::new(file).map_err(|source| {
+        parquet::file::serialized_reader::SerializedFileReader::new(file).map_err(|cause| {
             Error::ParquetRead {
                 path: path.to_path_buf(),
-                source,
+                cause,
             }
         })?;
     use parquet::file::reader::FileReader;
     let rows = reader.metadata().file_metadata().num_rows();
-    Ok(u64::try_from(rows).unwrap_or(0))
+    // A negative count is a damaged footer: report it as one.
+    u64::try_from(rows).map_err(|_| Error::ParquetRead {
+        path: path.to_path_buf(),
+        cause: parquet::errors::ParquetError::General(format!("its footer says {rows} rows")),
+    })
 }
