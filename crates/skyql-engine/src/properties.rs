@@ -181,6 +181,19 @@ proptest! {
         }
     }
 
+    /// A result cell keeps the JSON it came from: the same value back,
+    /// except integers past i64, which become the nearest float.
+    #[test]
+    fn cells_keep_the_json(v in json()) {
+        let back = crate::Cell::from_json(Some(&v)).to_json();
+        match (&v, &back) {
+            (Value::Number(n), Value::Number(b)) if n.as_i64().is_none() => {
+                prop_assert_eq!(n.as_f64(), b.as_f64());
+            }
+            _ => prop_assert_eq!(&back, &v),
+        }
+    }
+
     /// Rows from JSON objects: one per non-empty object, one column per key.
     #[test]
     fn object_rows_keep_every_key(objects in prop::collection::vec(json(), 0..8)) {
