@@ -356,7 +356,7 @@ async fn measure_paths(
     })
 }
 
-fn rss_kib(pid: u32) -> Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .context("cannot read /proc (Linux only)")?;
     status

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_emulator;
+mod bench_org;
 mod bench_select;
 mod bench_srv;
 mod discovery;
@@ -28,6 +29,9 @@ commands:
   bench-emulator      emulator throughput and memory benchmark
   bench-select        SELECT against the emulator: skyql vs a bare HTTP loop vs
                       Google's Python client; peak memory over 100,000 jobs
+  bench-org           1,000 projects (Resource Manager's folder tree) × 2
+                      locations under a per-project quota: skyql's wall time
+                      against the ideal the quota allows, and with --shard I/4
   bench-srv           skyql srv: 50 PostgreSQL connections running list and get
                       queries at once (queries/s, p99, errors)";
 
@@ -46,6 +50,7 @@ fn main() -> Result<()> {
         "bench-load" => bench::load_all(),
         "bench-emulator" => bench_emulator::run(rest),
         "bench-select" => bench_select::run(rest),
+        "bench-org" => bench_org::run(rest),
         "bench-srv" => bench_srv::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -1,0 +1,414 @@
+//! `cargo xtask bench-org`: an organisation-wide inventory against per-project quotas.
+//! `skyql emulator --seed-projects N --seed-jobs J --project-quota Q` (release build, a
+//! child process on a real clock, latency added to every response) holds N projects
+//! in a folder tree; one skyql statement walks the tree (a recursive CTE over
+//! `google.cloudresourcemanager.folders`), lists the projects and reads every project's
+//! custom jobs in two locations:
+//!
+//! ```sql
+//! WITH RECURSIVE nodes(name) AS (...)
+//! SELECT count(*), count(DISTINCT projectsId) FROM google.aiplatform.custom_jobs
+//! WHERE projectsId IN (SELECT projectId FROM google.cloudresourcemanager.projects
+//!                      WHERE parent IN (SELECT name FROM nodes))
+//!   AND locationsId IN ('us-central1', 'europe-west4')
+//! ```
+//!
+//! Under the binding quota the projects come as an explicit `IN` list instead (the
+//! tree's Resource Manager calls are charged to one project, which a 1/min quota
+//! would hold back for a quarter of an hour).
+//!
+//! Every run must count exactly the seeded rows (N × J jobs in N projects) or the
+//! benchmark fails. It prints skyql's wall time next to the ideal the quota and the
+//! client's concurrency allow, for the quota asked (default 600/min, which a two-call
+//! project never reaches) and for a binding one (1/min: each project's second call
+//! must wait a minute), then the same statement split with `--shard I/4` over four
+//! processes run side by side, when this skyql has `--shard`. Also the emulator's
+//! start-up and memory with N projects. Prints markdown for BENCHMARKS.md.
+//! Options: `--projects N` (1000), `--jobs J` per project (4), `--quota Q` (600),
+//! `--latency-ms L` (20), `--runs R` (3), `--binding-quota Q` (1; 0 skips that row).
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ORG: &str = "organizations/123456789012";
+/// The nodes of the emulator's tree (organization and three folders), for the ideal.
+const TREE_NODES: usize = 4;
+/// Requests a statement may have in flight (skyql's default `--concurrency`).
+const CONCURRENCY: usize = 16;
+
+/// A running `skyql emulator`; killed on drop.
+struct Emulator {
+    child: Child,
+    base_url: String,
+    key_file: PathBuf,
+    startup: Duration,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Options {
+    projects: usize,
+    jobs: usize,
+    quota: u32,
+    latency_ms: u64,
+    runs: usize,
+    binding_quota: u32,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        projects: 1_000,
+        jobs: 4,
+        quota: 600,
+        latency_ms: 20,
+        runs: 3,
+        binding_quota: 1,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let v = it.next().with_context(|| format!("{a} needs a value"))?;
+        match a.as_str() {
+            "--projects" => o.projects = v.parse()?,
+            "--jobs" => o.jobs = v.parse()?,
+            "--quota" => o.quota = v.parse()?,
+            "--latency-ms" => o.latency_ms = v.parse()?,
+            "--runs" => o.runs = v.parse::<usize>()?.max(1),
+            "--binding-quota" => o.binding_quota = v.parse()?,
+            other => bail!(
+                "unknown option {other}: use --projects N, --jobs J, --quota Q, --latency-ms L, --runs R, --binding-quota Q"
+            ),
+        }
+    }
+    if o.projects == 0 || o.quota == 0 {
+        bail!("--projects and --quota must be at least 1");
+    }
+    Ok(o)
+}
+
+fn start_emulator(bin: &Path, dir: &Path, o: &Options, quota: u32) -> Result<Emulator> {
+    let key_file = dir.join(format!("key-{quota}.json"));
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["emulator", "--addr", "127.0.0.1:0"])
+        .args(["--seed-projects", &o.projects.to_string()])
+        .args(["--seed-jobs", &o.jobs.to_string()])
+        .args(["--project-quota", &quota.to_string()])
+        .args(["--latency-ms", &o.latency_ms.to_string()])
+        .arg("--credentials-out")
+        .arg(&key_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting skyql emulator")?;
+    let stdout = child.stdout.take().context("emulator stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let startup = started.elapsed();
+    let base_url = line.trim().to_string();
+    if !base_url.starts_with("http://") {
+        let _ = child.kill();
+        bail!("the emulator printed `{base_url}` instead of its URL");
+    }
+    Ok(Emulator {
+        child,
+        base_url,
+        key_file,
+        startup,
+    })
+}
+
+/// Where the statement gets its projects from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// Resource Manager: the folder tree walked by a recursive CTE.
+    Tree,
+    /// An explicit `IN` list of every project id (no Resource Manager calls).
+    List,
+}
+
+/// The statement: every project, two locations.
+fn statement(source: Source, projects: usize) -> String {
+    if let Source::List = source {
+        let ids: Vec<String> = (1..=projects)
+            .map(|k| format!("'demo-project-{k}'"))
+            .collect();
+        return format!(
+            "SELECT count(*) AS jobs, count(DISTINCT projectsId) AS projects \
+             FROM google.aiplatform.custom_jobs WHERE projectsId IN ({}) \
+             AND locationsId IN ('us-central1', 'europe-west4')",
+            ids.join(", ")
+        );
+    }
+    format!(
+        "WITH RECURSIVE nodes(name) AS (SELECT '{ORG}' UNION ALL \
+         SELECT f.name FROM nodes n JOIN google.cloudresourcemanager.folders f ON f.parent = n.name) \
+         SELECT count(*) AS jobs, count(DISTINCT projectsId) AS projects \
+         FROM google.aiplatform.custom_jobs \
+         WHERE projectsId IN (SELECT projectId FROM google.cloudresourcemanager.projects \
+                              WHERE parent IN (SELECT name FROM nodes)) \
+           AND locationsId IN ('us-central1', 'europe-west4')"
+    )
+}
+
+/// Where this skyql takes `--shard`, if it has it: after `exec`, or before it.
+enum ShardFlag {
+    Exec,
+    Global,
+}
+
+fn shard_flag(bin: &Path) -> Result<Option<ShardFlag>> {
+    let help = |args: &[&str]| -> Result<String> {
+        let out = Command::new(bin).args(args).output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    Ok(if help(&["exec", "--help"])?.contains("--shard") {
+        Some(ShardFlag::Exec)
+    } else if help(&["--help"])?.contains("--shard") {
+        Some(ShardFlag::Global)
+    } else {
+        None
+    })
+}
+
+/// Starts one skyql process running the statement (optionally one shard of it).
+fn spawn_skyql(
+    bin: &Path,
+    emu: &Emulator,
+    home: &Path,
+    sql: &str,
+    shard: Option<(&ShardFlag, usize, usize)>,
+) -> Result<Child> {
+    let auth = format!(
+        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
+        emu.key_file.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.arg("--home").arg(home);
+    cmd.args(["--endpoint", &emu.base_url, "--auth", &auth]);
+    let shard_arg = shard.map(|(_, i, n)| format!("{i}/{n}"));
+    if let (Some((ShardFlag::Global, _, _)), Some(s)) = (&shard, &shard_arg) {
+        cmd.args(["--shard", s]);
+    }
+    cmd.arg("exec");
+    if let (Some((ShardFlag::Exec, _, _)), Some(s)) = (&shard, &shard_arg) {
+        cmd.args(["--shard", s]);
+    }
+    cmd.args([sql, "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting skyql")
+}
+
+/// Waits for a skyql process and reads its (jobs, projects).
+fn counts(child: Child) -> Result<(u64, u64)> {
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "skyql failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "skyql printed no JSON: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
+    let row = v.get(0).unwrap_or(&v);
+    let num = |k: &str| {
+        row[k]
+            .as_u64()
+            .or_else(|| row[k].as_str().and_then(|s| s.parse().ok()))
+            .with_context(|| format!("no `{k}` in {v}"))
+    };
+    Ok((num("jobs")?, num("projects")?))
+}
+
+/// API requests the emulator answered (every status), from `/emulator/stats`.
+async fn answered(base: &str) -> Result<(u64, u64)> {
+    let v: Value = reqwest::get(format!("{base}/emulator/stats"))
+        .await?
+        .json()
+        .await?;
+    let mut all = 0;
+    let mut limited = 0;
+    for r in v["requests"].as_array().into_iter().flatten() {
+        if r["method"] == "token" || r["method"] == "metadata.token" {
+            continue;
+        }
+        let n = r["count"].as_u64().unwrap_or(0);
+        all += n;
+        if r["status"] == 429 {
+            limited += n;
+        }
+    }
+    Ok((all, limited))
+}
+
+/// Requests one run needs, and the ideal wall time: the slowest quota bucket (a full
+/// bucket holds a minute's allowance, then one token every 60/Q s) or the client's
+/// concurrency at the emulator's latency, whichever is longer.
+fn ideal(o: &Options, quota: u32, source: Source) -> (usize, Duration) {
+    let pages = |n: usize| n.div_ceil(100).max(1);
+    let per_project = pages(o.jobs.div_ceil(2)) + pages(o.jobs / 2);
+    let per_node = o.projects.div_ceil(TREE_NODES);
+    let crm = match source {
+        Source::Tree => TREE_NODES * (1 + pages(per_node)),
+        Source::List => 0,
+    };
+    let total = o.projects * per_project + crm;
+    let bucket = |r: usize| r.saturating_sub(quota as usize) as f64 * 60.0 / f64::from(quota);
+    let quota_bound = bucket(per_project).max(bucket(crm));
+    let rate_bound = total as f64 * o.latency_ms as f64 / 1000.0 / CONCURRENCY as f64;
+    (total, Duration::from_secs_f64(quota_bound.max(rate_bound)))
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn check(o: &Options, got: (u64, u64)) -> Result<()> {
+    let want = ((o.projects * o.jobs) as u64, o.projects as u64);
+    if got != want {
+        bail!(
+            "skyql counted {} jobs in {} projects; the emulator seeded {} in {}",
+            got.0,
+            got.1,
+            want.0,
+            want.1
+        );
+    }
+    Ok(())
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let root = crate::root();
+    let bin = crate::release_skyql()?;
+    let docs = crate::discovery::fetch(false)?;
+    let work = root.join("target/bench-org");
+    std::fs::create_dir_all(&work)?;
+    let home = work.join("home");
+    let pulled = Command::new(&bin)
+        .arg("--home")
+        .arg(&home)
+        .args(["registry", "pull", "google.cloudresourcemanager", "--from"])
+        .arg(docs.join("cloudresourcemanager.v3.json"))
+        .output()?;
+    if !pulled.status.success() {
+        bail!(
+            "pulling cloudresourcemanager v3 failed: {}",
+            String::from_utf8_lossy(&pulled.stderr)
+        );
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let shard = shard_flag(&bin)?;
+    println!(
+        "{} projects × 2 locations ({} jobs each), {} ms added to every response, skyql --concurrency {CONCURRENCY} (default)\n",
+        o.projects, o.jobs, o.latency_ms
+    );
+    println!(
+        "| run | quota per project | requests answered (429s) | skyql wall time | ideal | skyql / ideal |\n|---|---|---|---|---|---|"
+    );
+    let mut quotas = vec![o.quota];
+    if o.binding_quota > 0 && o.binding_quota != o.quota {
+        quotas.push(o.binding_quota);
+    }
+    let mut memory = None;
+    for (qi, &quota) in quotas.iter().enumerate() {
+        // Under a binding quota the projects come as an IN list: the walk of the tree
+        // (about 16 Resource Manager calls, all charged to the credentials' project)
+        // would otherwise be what the quota holds back.
+        let source = if qi == 0 { Source::Tree } else { Source::List };
+        let sql = statement(source, o.projects);
+        let (needed, best) = ideal(&o, quota, source);
+        // A binding quota is spent by one run: one run, on a fresh emulator.
+        let runs = if qi == 0 { o.runs } else { 1 };
+        let mut times = Vec::new();
+        let mut answered_total = (0, 0);
+        for _ in 0..runs {
+            let emu = start_emulator(&bin, &work, &o, quota)?;
+            if memory.is_none() {
+                memory = Some((emu.startup, crate::bench_emulator::rss_kib(emu.child.id())?));
+            }
+            let started = Instant::now();
+            let got = counts(spawn_skyql(&bin, &emu, &home, &sql, None)?)?;
+            times.push(started.elapsed());
+            check(&o, got)?;
+            let a = rt.block_on(answered(&emu.base_url))?;
+            answered_total = (answered_total.0 + a.0, answered_total.1 + a.1);
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        let from = match source {
+            Source::Tree => "folder tree (Resource Manager)",
+            Source::List => "`IN` list of project ids",
+        };
+        println!(
+            "| one process, {from}{} | {quota}/min | {} ({}) per run, {needed} needed | {} | {} | {:.2}× |",
+            if runs > 1 {
+                format!(", median of {runs}")
+            } else {
+                String::new()
+            },
+            answered_total.0 / runs as u64,
+            answered_total.1 / runs as u64,
+            secs(median),
+            secs(best),
+            median.as_secs_f64() / best.as_secs_f64().max(1e-9)
+        );
+        match &shard {
+            None => {
+                if qi == 0 {
+                    println!(
+                        "| `--shard 1/4` … `4/4` side by side | {quota}/min | | skipped: this skyql has no `--shard` | | |"
+                    );
+                }
+            }
+            Some(flag) => {
+                let emu = start_emulator(&bin, &work, &o, quota)?;
+                let started = Instant::now();
+                let children = (1..=4)
+                    .map(|i| spawn_skyql(&bin, &emu, &home, &sql, Some((flag, i, 4))))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut sum = (0, 0);
+                for c in children {
+                    let (j, p) = counts(c)?;
+                    sum = (sum.0 + j, sum.1 + p);
+                }
+                let wall = started.elapsed();
+                check(&o, sum)?;
+                let a = rt.block_on(answered(&emu.base_url))?;
+                println!(
+                    "| `--shard 1/4` … `4/4`, four processes side by side, {from} | {quota}/min | {} ({}) | {} | {} | {:.2}× |",
+                    a.0,
+                    a.1,
+                    secs(wall),
+                    secs(best),
+                    wall.as_secs_f64() / best.as_secs_f64().max(1e-9)
+                );
+            }
+        }
+    }
+    if let Some((startup, kib)) = memory {
+        println!(
+            "\nEmulator with {} projects and {} jobs: start-up (spawn to base URL) {:.0} ms, memory (VmRSS) {:.1} MiB",
+            o.projects,
+            o.projects * o.jobs,
+            startup.as_secs_f64() * 1000.0,
+            kib as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
