@@ -540,12 +540,14 @@ fn write_errors_end_quietly() {
     for args in [
         vec!["exec", sql],
         vec!["docs", "google.aiplatform.custom_jobs"],
+        vec!["shell"],
     ] {
         // A closed pipe: the read end is gone before skyql writes.
         let mut child = bin()
             .arg("--home")
             .arg(home.path())
             .args(&args)
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -565,6 +567,7 @@ fn write_errors_end_quietly() {
                 .arg("--home")
                 .arg(home.path())
                 .args(&args)
+                .stdin(std::process::Stdio::null())
                 .stdout(full)
                 .output()
                 .expect("run");
@@ -577,6 +580,7 @@ fn write_errors_end_quietly() {
                 .arg("--home")
                 .arg(home.path())
                 .args(&args)
+                .stdin(std::process::Stdio::null())
                 .stdout(
                     std::fs::File::options()
                         .write(true)
