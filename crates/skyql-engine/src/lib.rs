@@ -335,11 +335,8 @@ impl Engine {
         }
         if let Ok(mut st) = self.state.lock() {
             *st = StatementState::default();
-            if rewritten.resources.len() == 1
-                && read.is_some()
-                && pushdown::single_resource_from(&stmt.tokens)
-            {
-                st.label_terms = pushdown::label_terms(&stmt.tokens);
+            if read.is_some() {
+                st.label_terms = pushdown::label_terms(stmt);
             }
         }
         // A read without LIMIT is safe to run twice, and worth a discovery

@@ -4,8 +4,11 @@
 //! would drop too: time bounds are widened by a second, odd strings are not
 //! pushed, and IN lists are left alone.
 
+use crate::statement::Statement;
 use rusqlite::types::ValueRef;
-use sqlparser::tokenizer::Token;
+use sqlparser::ast::{self, BinaryOperator, Expr, SetExpr, TableFactor};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::parser::Parser;
 
 /// Resources whose list `filter` takes `display_name`, `state` and
 /// `create_time` (the aiplatform job lists; the Discovery document says so
@@ -97,172 +100,151 @@ pub fn term(column: &str, op: Op, value: ValueRef<'_>) -> Option<String> {
 }
 
 /// `labels.KEY="VALUE"` terms for conditions `json_extract(labels, '$.KEY') =
-/// 'VALUE'` (or `labels ->> '$.KEY' = 'VALUE'`) that stand as top-level AND
-/// conjuncts of the outermost WHERE. SQLite never offers such expressions to
-/// a virtual table, so the engine finds them in the tokens. It gives up (no
-/// terms) at any OR or NOT in that WHERE, so every term it returns must hold
-/// for every row the statement keeps.
-pub fn label_terms(tokens: &[Token]) -> Vec<String> {
-    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let mut depth = 0i32;
-    let mut start = None;
-    for (i, t) in tokens.iter().enumerate() {
-        match t {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            _ if depth == 0 && word(t, "WHERE") => {
-                start = Some(i + 1);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let Some(start) = start else {
+/// 'VALUE'` (or `labels ->> '$.KEY' = 'VALUE'`, either side of `=`) that
+/// stand as top-level AND conjuncts of the WHERE clause of a SELECT from one
+/// cloud resource and nothing else. SQLite never offers such expressions to
+/// a virtual table, so the engine finds them in the statement's AST. Every
+/// term it returns holds for every row the statement keeps (a conjunct
+/// under OR or NOT is not top-level).
+pub fn label_terms(stmt: &Statement) -> Vec<String> {
+    let Some((select, refs)) = single_resource_select(stmt) else {
         return Vec::new();
     };
-    let mut end = tokens.len();
-    depth = 0;
-    for (i, t) in tokens.iter().enumerate().skip(start) {
-        match t {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            _ if depth == 0
-                && [
-                    "GROUP",
-                    "ORDER",
-                    "LIMIT",
-                    "HAVING",
-                    "WINDOW",
-                    "UNION",
-                    "EXCEPT",
-                    "INTERSECT",
-                    "RETURNING",
-                ]
-                .iter()
-                .any(|k| word(t, k)) =>
-            {
-                end = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-    let clause = &tokens[start..end];
-    if clause.iter().any(|t| word(t, "OR") || word(t, "NOT")) {
+    let Some(selection) = &select.selection else {
         return Vec::new();
-    }
-    let mut terms = Vec::new();
-    depth = 0;
-    let mut i = 0;
-    while i < clause.len() {
-        if depth == 0
-            && let Some((len, key, value)) = label_condition(&clause[i..])
-        {
-            let ok = |s: &str| {
-                s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-            };
-            if !key.is_empty() && ok(&key) && ok(&value) {
-                terms.push(format!("labels.{key}=\"{value}\""));
-            }
-            i += len;
-            continue;
-        }
-        match clause[i] {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    terms
+    };
+    let mut conjuncts = Vec::new();
+    and_terms(selection, &mut conjuncts);
+    let ok = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    conjuncts
+        .into_iter()
+        .filter_map(|c| label_condition(c, &refs))
+        .filter(|(k, v)| !k.is_empty() && ok(k) && ok(v))
+        .map(|(k, v)| format!("labels.{k}=\"{v}\""))
+        .collect()
 }
 
-/// True when the outermost FROM names exactly one table, a cloud resource
-/// (`FROM google.svc.res [AS] [alias]`): then `labels` in the outermost WHERE
-/// can only be that resource's column.
-pub fn single_resource_from(tokens: &[Token]) -> bool {
-    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let mut depth = 0i32;
-    let Some(from) = tokens.iter().position(|t| {
-        match t {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            _ => {}
-        }
-        depth == 0 && word(t, "FROM")
-    }) else {
-        return false;
+/// The SELECT of a statement that reads exactly one cloud resource (`FROM
+/// google.svc.res [AS] [alias]`, no joins, no set operations), and the names
+/// its columns may be qualified with.
+fn single_resource_select(stmt: &Statement) -> Option<(ast::Select, Vec<String>)> {
+    let mut parsed = Parser::parse_sql(&SQLiteDialect {}, &stmt.text).ok()?;
+    let ast::Statement::Query(q) = parsed.pop()? else {
+        return None;
     };
-    let rest = &tokens[from + 1..];
-    let len = rest
-        .iter()
-        .position(|t| word(t, "WHERE"))
-        .unwrap_or(rest.len());
-    match &rest[..len] {
-        [
-            Token::Word(p),
-            Token::Period,
-            Token::Word(_),
-            Token::Period,
-            Token::Word(_),
-            tail @ ..,
-        ] if p.value.eq_ignore_ascii_case(skyql_provider::PROVIDER) => match tail {
-            [] => true,
-            [Token::Word(a)] => a.quote_style.is_none() || a.quote_style == Some('"'),
-            [Token::Word(k), Token::Word(_)] => word(&Token::Word(k.clone()), "AS"),
+    let SetExpr::Select(select) = *q.body else {
+        return None;
+    };
+    let [from] = select.from.as_slice() else {
+        return None;
+    };
+    if !from.joins.is_empty() {
+        return None;
+    }
+    let TableFactor::Table { name, alias, .. } = &from.relation else {
+        return None;
+    };
+    let table = crate::classify::name_of(name);
+    crate::resource_id(&table)?;
+    let mut refs = vec![table];
+    if let Some(a) = alias {
+        refs.push(a.name.value.clone());
+    }
+    Some((*select, refs))
+}
+
+fn and_terms<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            and_terms(left, out);
+            and_terms(right, out);
+        }
+        Expr::Nested(inner) => and_terms(inner, out),
+        other => out.push(other),
+    }
+}
+
+fn string_of(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        Expr::Nested(inner) => string_of(inner),
+        _ => None,
+    }
+}
+
+/// `labels` or `<ref>.labels`.
+fn is_labels(e: &Expr, refs: &[String]) -> bool {
+    match e {
+        Expr::Identifier(i) => i.value == "labels",
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [a, l] => l.value == "labels" && refs.contains(&a.value),
             _ => false,
         },
+        Expr::Nested(inner) => is_labels(inner, refs),
         _ => false,
     }
 }
 
-/// Matches `json_extract([t.]labels, '$.k') = 'v'` or `[t.]labels ->> '$.k' = 'v'`
-/// (either side of `=`); returns (tokens used, key, value).
-fn label_condition(t: &[Token]) -> Option<(usize, String, String)> {
-    let labels_ref = |t: &[Token]| -> Option<usize> {
-        match t {
-            [Token::Word(a), Token::Period, Token::Word(l), ..]
-                if a.quote_style.is_none() && l.value == "labels" =>
-            {
-                Some(3)
-            }
-            [Token::Word(l), ..] if l.value == "labels" => Some(1),
-            _ => None,
-        }
-    };
-    let path_key = |t: &Token| match t {
-        Token::SingleQuotedString(p) => p.strip_prefix("$.").map(String::from),
-        _ => None,
-    };
-    // The extraction, then `= 'v'`.
-    let extraction = |t: &[Token]| -> Option<(usize, String)> {
-        if let [Token::Word(f), Token::LParen, rest @ ..] = t
-            && f.value.eq_ignore_ascii_case("json_extract")
+/// The label key an extraction reads: `json_extract(labels, '$.k')` or
+/// `labels ->> '$.k'`.
+fn extraction_key(e: &Expr, refs: &[String]) -> Option<String> {
+    match e {
+        Expr::Function(f)
+            if crate::classify::name_of(&f.name).eq_ignore_ascii_case("json_extract") =>
         {
-            let n = labels_ref(rest)?;
-            if let [Token::Comma, p, Token::RParen, ..] = &rest[n..] {
-                return Some((2 + n + 3, path_key(p)?));
+            let ast::FunctionArguments::List(list) = &f.args else {
+                return None;
+            };
+            let args: Vec<&Expr> = list
+                .args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            match args.as_slice() {
+                [l, p] if is_labels(l, refs) => string_of(p)?.strip_prefix("$.").map(String::from),
+                _ => None,
             }
-            return None;
         }
-        let n = labels_ref(t)?;
-        if let [Token::LongArrow, p, ..] = &t[n..] {
-            return Some((n + 2, path_key(p)?));
-        }
-        None
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::LongArrow,
+            right,
+        } if is_labels(left, refs) => string_of(right)?.strip_prefix("$.").map(String::from),
+        Expr::Nested(inner) => extraction_key(inner, refs),
+        _ => None,
+    }
+}
+
+/// (key, value) of `extraction = 'v'` or `'v' = extraction`.
+fn label_condition(e: &Expr, refs: &[String]) -> Option<(String, String)> {
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Eq,
+        right,
+    } = e
+    else {
+        return None;
     };
-    if let Some((n, key)) = extraction(t)
-        && let [Token::Eq, Token::SingleQuotedString(v), ..] = &t[n..]
-    {
-        return Some((n + 2, key, v.clone()));
+    if let (Some(k), Some(v)) = (extraction_key(left, refs), string_of(right)) {
+        return Some((k, v.to_string()));
     }
-    if let [Token::SingleQuotedString(v), Token::Eq, rest @ ..] = t
-        && let Some((n, key)) = extraction(rest)
-    {
-        return Some((2 + n, key, v.clone()));
-    }
-    None
+    let (Some(k), Some(v)) = (extraction_key(right, refs), string_of(left)) else {
+        return None;
+    };
+    Some((k, v.to_string()))
 }
 
 #[cfg(test)]
@@ -271,65 +253,84 @@ mod tests {
 
     fn labels(sql: &str) -> Vec<String> {
         let stmts = crate::split_statements(sql).expect("split");
-        label_terms(&stmts[0].tokens)
+        label_terms(&stmts[0])
     }
 
     #[test]
     fn label_conditions_only_from_top_level_and() {
         assert_eq!(
             labels(
-                "SELECT name FROM t WHERE p = 'x' AND json_extract(labels, '$.team') = 'vision' AND 'prod' = j.labels ->> '$.env' ORDER BY name"
+                "SELECT name FROM google.aiplatform.custom_jobs j WHERE p = 'x' AND json_extract(labels, '$.team') = 'vision' AND 'prod' = j.labels ->> '$.env' ORDER BY name"
             ),
             ["labels.team=\"vision\"", "labels.env=\"prod\""]
         );
         assert!(
-            labels("SELECT name FROM t WHERE p = 'x' OR json_extract(labels, '$.team') = 'vision'")
+            labels("SELECT name FROM google.aiplatform.custom_jobs j WHERE p = 'x' OR json_extract(labels, '$.team') = 'vision'")
                 .is_empty()
         );
         assert!(
-            labels("SELECT name FROM t WHERE NOT json_extract(labels, '$.team') = 'vision'")
+            labels("SELECT name FROM google.aiplatform.custom_jobs j WHERE NOT json_extract(labels, '$.team') = 'vision'")
                 .is_empty()
         );
         assert!(
-            labels("SELECT json_extract(labels, '$.team') = 'vision' FROM t WHERE p = 'x'")
+            labels("SELECT json_extract(labels, '$.team') = 'vision' FROM google.aiplatform.custom_jobs j WHERE p = 'x'")
                 .is_empty()
         );
+        // Parentheses change nothing.
+        assert_eq!(
+            labels(
+                "SELECT name FROM google.aiplatform.custom_jobs j WHERE (json_extract(labels, '$.team') = 'vision')"
+            ),
+            ["labels.team=\"vision\""]
+        );
+        // An OR elsewhere leaves a top-level condition standing.
+        assert_eq!(
+            labels(
+                "SELECT name FROM google.aiplatform.custom_jobs j WHERE (a = 1 OR b = 2) AND j.labels ->> '$.team' = 'x'"
+            ),
+            ["labels.team=\"x\""]
+        );
+        // Not one resource: nothing.
         assert!(
-            labels("SELECT name FROM t WHERE (json_extract(labels, '$.team') = 'vision')")
-                .is_empty()
+            labels("SELECT name FROM t WHERE json_extract(labels, '$.team') = 'vision'").is_empty()
+        );
+        // Another table's labels: nothing.
+        assert!(
+            labels(
+                "SELECT name FROM google.aiplatform.custom_jobs j WHERE k.labels ->> '$.team' = 'x'"
+            )
+            .is_empty()
         );
         assert!(
-            labels("SELECT name FROM t WHERE json_extract(labels, '$.Team') = 'vision'").is_empty()
+            labels("SELECT name FROM google.aiplatform.custom_jobs j WHERE json_extract(labels, '$.Team') = 'vision'").is_empty()
         );
         assert!(
-            labels("SELECT name FROM t WHERE json_extract(labels, '$.team') = 'a\"b'").is_empty()
+            labels("SELECT name FROM google.aiplatform.custom_jobs j WHERE json_extract(labels, '$.team') = 'a\"b'").is_empty()
         );
     }
 
     #[test]
-    fn one_resource_in_from() {
-        let from = |sql: &str| {
-            let stmts = crate::split_statements(sql).expect("split");
-            single_resource_from(&stmts[0].tokens)
-        };
-        assert!(from(
-            "SELECT name FROM google.aiplatform.custom_jobs WHERE x = 1"
-        ));
-        assert!(from(
-            "SELECT name FROM google.aiplatform.custom_jobs AS j WHERE x = 1"
-        ));
-        assert!(from(
-            "SELECT (SELECT 1 FROM t) FROM google.aiplatform.custom_jobs j"
-        ));
-        assert!(!from(
-            "SELECT name FROM google.aiplatform.custom_jobs j, t WHERE x = 1"
-        ));
-        assert!(!from(
-            "SELECT name FROM google.aiplatform.custom_jobs j JOIN t ON 1 WHERE x = 1"
-        ));
-        assert!(!from(
-            "SELECT name FROM (SELECT * FROM google.aiplatform.custom_jobs) WHERE x = 1"
-        ));
+    fn only_a_select_of_one_resource() {
+        let cond = "json_extract(labels, '$.team') = 'x'";
+        for sql in [
+            "SELECT name FROM google.aiplatform.custom_jobs j, t WHERE {c}",
+            "SELECT name FROM google.aiplatform.custom_jobs j JOIN t ON 1 WHERE {c}",
+            "SELECT name FROM (SELECT * FROM google.aiplatform.custom_jobs) WHERE {c}",
+            "SELECT name FROM google.aiplatform.custom_jobs WHERE {c} UNION SELECT 'x'",
+        ] {
+            assert!(labels(&sql.replace("{c}", cond)).is_empty(), "{sql}");
+        }
+        for sql in [
+            "SELECT name FROM google.aiplatform.custom_jobs WHERE {c}",
+            "SELECT name FROM google.aiplatform.custom_jobs AS j WHERE {c}",
+            "SELECT (SELECT 1 FROM t) FROM google.aiplatform.custom_jobs j WHERE {c}",
+        ] {
+            assert_eq!(
+                labels(&sql.replace("{c}", cond)),
+                ["labels.team=\"x\""],
+                "{sql}"
+            );
+        }
     }
 
     #[test]
