@@ -181,14 +181,10 @@ fn shown(c: &Cell) -> String {
     }
 }
 
-/// One row as a JSON object, keys in column order.
+/// One row as a JSON object, keys in column order: the very line `skyql
+/// export --format jsonl` writes.
 fn object(columns: &[String], row: &[Cell]) -> String {
-    let fields: Vec<String> = columns
-        .iter()
-        .zip(row)
-        .map(|(c, v)| format!("{}:{}", serde_json::Value::from(c.as_str()), v.to_json()))
-        .collect();
-    format!("{{{}}}", fields.join(","))
+    skyql_export::jsonl_line(columns, row)
 }
 
 fn csv_field(s: &str) -> String {
