@@ -148,3 +148,25 @@ def test_prepared_after_repeats(srv):
         ]
         assert len(set(counts)) == 1 and counts[0] > 0
         assert conn.execute(JOBS, ("demo-project", "us-central1"), prepare=True).fetchone()
+
+
+def test_describe_prepared_statement_with_parameters(srv):
+    # libpq's PQdescribePrepared before any parameter is bound (pgx's default
+    # mode does the same): the row description must match the rows.
+    with psycopg.connect(srv, autocommit=True) as conn:
+        pg = conn.pgconn
+        sql = (
+            b"SELECT displayName, labels, createTime, count(*) OVER () AS n FROM google.aiplatform.custom_jobs"
+            b" WHERE projectsId = $1 AND locationsId = $2"
+        )
+        assert pg.prepare(b"s1", sql).status == psycopg.pq.ExecStatus.COMMAND_OK
+        d = pg.describe_prepared(b"s1")
+        assert d.status == psycopg.pq.ExecStatus.COMMAND_OK
+        assert d.nparams == 2
+        assert [d.fname(i) for i in range(d.nfields)] == [b"displayName", b"labels", b"createTime", b"n"]
+        assert [d.ftype(i) for i in range(d.nfields)] == [25, 114, 1184, 25]
+        r = pg.exec_prepared(b"s1", [b"demo-project", b"us-central1"], result_format=1)
+        assert r.status == psycopg.pq.ExecStatus.TUPLES_OK, r.error_message
+        assert r.ntuples > 0
+        assert [r.ftype(i) for i in range(r.nfields)] == [25, 114, 1184, 25]
+        assert r.get_value(0, 3) == str(r.ntuples).encode()

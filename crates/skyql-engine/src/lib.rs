@@ -351,6 +351,33 @@ impl Engine {
         }
     }
 
+    /// The result columns of a read, without running it (a server's
+    /// Describe of a prepared statement): SQLite prepares the statement,
+    /// `$n` parameters unbound, and names its columns; the type is the
+    /// resource schema's where a column is read straight from a resource.
+    pub fn describe(
+        &mut self,
+        stmt: &Statement,
+    ) -> Result<Vec<(String, Option<ColumnType>)>, Error> {
+        let rewritten = rewrite::rewrite(stmt, &self.registry)?;
+        for id in &rewritten.resources {
+            self.register(id)?;
+        }
+        let conn = self.conn()?;
+        let prepared = conn
+            .prepare(&rewritten.sql)
+            .map_err(|e| table::sqlite_error(e, &rewritten.sql))?;
+        Ok(prepared
+            .columns()
+            .map(|c| {
+                (
+                    c.name().to_string(),
+                    c.decl_type().and_then(ColumnType::from_declared),
+                )
+            })
+            .collect())
+    }
+
     /// Prepares and runs SQL on the connection (resource tables already
     /// registered), with a join's discovery pass first if asked.
     fn query(&mut self, sql: &str, join_prefetch: bool) -> Result<Table, Error> {

@@ -23,7 +23,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::{Describe, Sync as PgSync};
+use pgwire::messages::extendedquery::{Describe, Parse, ParseComplete, Sync as PgSync};
 use pgwire::messages::response::ReadyForQuery;
 use skyql_engine::Table;
 use std::collections::HashMap;
@@ -56,6 +56,9 @@ pub struct ConnHandler {
     /// portals (psycopg describes a cursor as a portal) are still to be
     /// made or dropped.
     cursor_changes: Mutex<Vec<(String, bool)>>,
+    /// Result types given in answer to a Describe of a prepared statement,
+    /// by statement name: its portals' rows are encoded with them.
+    statement_types: Mutex<HashMap<String, Vec<Type>>>,
     parser: Arc<Parser>,
 }
 
@@ -70,6 +73,7 @@ impl ConnHandler {
             cursors: Mutex::new(HashMap::new()),
             described: Mutex::new(HashMap::new()),
             cursor_changes: Mutex::new(Vec::new()),
+            statement_types: Mutex::new(HashMap::new()),
             parser: Arc::new(Parser),
         }
     }
@@ -284,6 +288,37 @@ impl ConnHandler {
             ))]],
             tag: "SHOW".into(),
         }))
+    }
+
+    /// The result columns of a parameterised read routed to the engine,
+    /// without running it; `None` when it cannot be worked out.
+    async fn describe_unbound(&self, pid: i32, text: &str, n: usize) -> Option<ResultSet> {
+        let params: Vec<Param> = (1..=n).map(Param::Unbound).collect();
+        let t = translate(text, &params, &self.shared.registry, Target::Engine).ok()?;
+        if classify(text, t.resources > 0) != Command::Engine {
+            return None;
+        }
+        let table = self.engine(pid).ok()?.describe(t.sql).await.ok()?;
+        Some(ResultSet::of_table(table, "SELECT".into()))
+    }
+
+    /// Gives rows of a described statement the types its Describe announced.
+    fn apply_statement_types(&self, statement: &str, outcome: &mut Outcome) {
+        let Outcome::Rows(rs) = outcome else {
+            return;
+        };
+        let types = self
+            .statement_types
+            .lock()
+            .ok()
+            .and_then(|t| t.get(statement).cloned());
+        if let Some(types) = types
+            && types.len() == rs.columns.len()
+        {
+            for (c, t) in rs.columns.iter_mut().zip(types) {
+                c.1 = t;
+            }
+        }
     }
 
     /// Runs a statement and logs its failure (the client gets the error).
@@ -570,13 +605,28 @@ impl ExtendedQueryHandler for ConnHandler {
                     .unwrap_or(Type::TEXT)
             })
             .collect();
-        // Rows of a read without parameters can be described by running it.
-        let fields = if n == 0 && is_read(&target.statement) {
-            let pid = client.pid_and_secret_key().0;
+        // A read without parameters is described by running it; one with
+        // parameters by preparing it in the engine, and its rows will be
+        // encoded with the types announced here.
+        let pid = client.pid_and_secret_key().0;
+        let fields = if !is_read(&target.statement) {
+            Vec::new()
+        } else if n == 0 {
             let outcome = self.run_logged(pid, &target.statement, &[]).await?;
             fields_of(&outcome, &Format::UnifiedText)
         } else {
-            Vec::new()
+            match self.describe_unbound(pid, &target.statement, n).await {
+                Some(rs) => {
+                    if let Ok(mut t) = self.statement_types.lock() {
+                        t.insert(
+                            target.id.clone(),
+                            rs.columns.iter().map(|c| c.1.clone()).collect(),
+                        );
+                    }
+                    rs.fields(&Format::UnifiedText)
+                }
+                None => Vec::new(),
+            }
         };
         Ok(DescribeStatementResponse::new(params, fields))
     }
@@ -604,7 +654,8 @@ impl ExtendedQueryHandler for ConnHandler {
             .run_logged(pid, &portal.statement.statement, &params)
             .await;
         sync_cursor_portals(self, client);
-        let outcome = outcome?;
+        let mut outcome = outcome?;
+        self.apply_statement_types(&portal.statement.id, &mut outcome);
         let fields = fields_of(&outcome, &portal.result_column_format);
         if let Ok(mut d) = self.described.lock() {
             d.insert(portal.name.clone(), outcome);
@@ -638,10 +689,38 @@ impl ExtendedQueryHandler for ConnHandler {
                     .run_logged(pid, &portal.statement.statement, &params)
                     .await;
                 sync_cursor_portals(self, client);
-                outcome?
+                let mut outcome = outcome?;
+                self.apply_statement_types(&portal.statement.id, &mut outcome);
+                outcome
             }
         };
         response(outcome, &portal.result_column_format)
+    }
+
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = String>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // A statement parsed again under a name forgets what was announced
+        // for the old one.
+        let name = message
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        if let Ok(mut t) = self.statement_types.lock() {
+            t.remove(&name);
+        }
+        match StoredStatement::parse(client, &message, self.parser.clone()).await? {
+            Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
+            None => client.portal_store().put_empty_statement(&name),
+        }
+        client
+            .send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+            .await?;
+        Ok(())
     }
 
     async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>

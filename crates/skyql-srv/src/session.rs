@@ -13,16 +13,23 @@ use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<Table, skyql_engine::Error>>;
 
+/// What the engine thread is asked to do with a statement.
+enum Job {
+    Run(String),
+    /// Its result columns only (a table without rows).
+    Describe(String),
+}
+
 /// The handle a connection keeps to its engine thread. Dropping it ends the
 /// thread once its current statement is done.
 pub struct EngineSession {
-    tx: mpsc::Sender<(String, Reply)>,
+    tx: mpsc::Sender<(Job, Reply)>,
     interrupt: Option<Interrupt>,
 }
 
 impl EngineSession {
     pub fn start(shared: &Arc<Shared>, name: String) -> std::io::Result<EngineSession> {
-        let (tx, rx) = mpsc::channel::<(String, Reply)>();
+        let (tx, rx) = mpsc::channel::<(Job, Reply)>();
         let (itx, irx) = mpsc::channel::<Option<Interrupt>>();
         let registry = shared.registry.clone();
         let remote = Remote {
@@ -33,8 +40,11 @@ impl EngineSession {
         std::thread::Builder::new().name(name).spawn(move || {
             let mut engine = Engine::with_remote(registry, remote);
             let _ = itx.send(engine.interrupt_handle().ok());
-            while let Ok((sql, reply)) = rx.recv() {
-                let _ = reply.send(run_one(&mut engine, &sql));
+            while let Ok((job, reply)) = rx.recv() {
+                let _ = reply.send(match job {
+                    Job::Run(sql) => run_one(&mut engine, &sql),
+                    Job::Describe(sql) => describe_one(&mut engine, &sql),
+                });
             }
         })?;
         let interrupt = irx.recv().ok().flatten();
@@ -44,8 +54,17 @@ impl EngineSession {
     /// Runs one statement on the engine thread; dropping the future before
     /// it resolves interrupts the statement.
     pub async fn run(&self, sql: String) -> Result<Table, skyql_engine::Error> {
+        self.ask(Job::Run(sql)).await
+    }
+
+    /// The result columns a read would have (`$n` parameters unbound).
+    pub async fn describe(&self, sql: String) -> Result<Table, skyql_engine::Error> {
+        self.ask(Job::Describe(sql)).await
+    }
+
+    async fn ask(&self, job: Job) -> Result<Table, skyql_engine::Error> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send((sql, tx)).map_err(|_| ended())?;
+        self.tx.send((job, tx)).map_err(|_| ended())?;
         let mut guard = InterruptOnDrop {
             interrupt: self.interrupt.as_ref(),
             armed: true,
@@ -74,6 +93,19 @@ impl Drop for InterruptOnDrop<'_> {
             i.interrupt();
         }
     }
+}
+
+fn describe_one(engine: &mut Engine, sql: &str) -> Result<Table, skyql_engine::Error> {
+    let statements = skyql_engine::split_statements(sql)?;
+    let [one] = statements.as_slice() else {
+        return Err(skyql_engine::Error::Internal(
+            "one statement at a time reaches the engine".into(),
+        ));
+    };
+    let columns = engine.describe(one)?;
+    let mut t = Table::new(columns.iter().map(|c| c.0.clone()));
+    t.column_types = columns.into_iter().map(|c| c.1).collect();
+    Ok(t)
 }
 
 fn run_one(engine: &mut Engine, sql: &str) -> Result<Table, skyql_engine::Error> {

@@ -18,6 +18,8 @@ pub enum Param {
     Int(i64),
     Float(f64),
     Bool(bool),
+    /// Left as `$n` (describing a statement before its parameters are bound).
+    Unbound(usize),
 }
 
 impl Param {
@@ -32,6 +34,7 @@ impl Param {
             Param::Float(f) if *f > 0.0 => "'Infinity'".into(),
             Param::Float(_) => "'-Infinity'".into(),
             Param::Bool(b) => if *b { "1" } else { "0" }.into(),
+            Param::Unbound(n) => format!("${n}"),
         }
     }
 }

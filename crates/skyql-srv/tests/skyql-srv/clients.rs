@@ -93,6 +93,8 @@ public class SrvCheck {
             System.out.println("columns=" + (columns > 5));
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = ? AND locationsId = ?")) {
+                ResultSetMetaData md0 = ps.getMetaData();
+                System.out.println("described=" + md0.getColumnCount());
                 ps.setString(1, a[1]);
                 ps.setString(2, "us-central1");
                 try (ResultSet rs = ps.executeQuery()) {
@@ -172,6 +174,7 @@ fn pgjdbc_connects_reads_metadata_and_runs_prepared_statements() {
             "product=PostgreSQL 15",
             "tables=1",
             "columns=true",
+            "described=1",
             &format!("count={expected}"),
             &format!("repeated={}", expected * 7),
             &format!("rows={expected}"),
