@@ -152,18 +152,12 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         )
     })?;
     let base_url = running.base_url.clone();
-    if let Some(path) = &args.credentials_out {
-        write_secret(path, &running.key_json())?;
-    }
-    if let Some(path) = &args.authorized_user_out {
-        write_secret(path, &running.authorized_user_json())?;
-    }
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{base_url}").context("cannot write to stdout")?;
-        out.flush().context("cannot write to stdout")?;
-    }
+    announce(
+        &args,
+        &base_url,
+        &running.key_json(),
+        &running.authorized_user_json(),
+    )?;
     let projects = if args.seed_projects > 0 {
         format!(
             " in {} projects, with Resource Manager v3 listing them",
@@ -257,18 +251,12 @@ async fn serve_discovery(
             )
         })?;
     let base_url = running.base_url.clone();
-    if let Some(path) = &args.credentials_out {
-        write_secret(path, &running.key_json())?;
-    }
-    if let Some(path) = &args.authorized_user_out {
-        write_secret(path, &running.authorized_user_json())?;
-    }
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{base_url}").context("cannot write to stdout")?;
-        out.flush().context("cannot write to stdout")?;
-    }
+    announce(
+        &args,
+        &base_url,
+        &running.emulator.service_account_key_json(&base_url),
+        &running.emulator.authorized_user_json(&base_url),
+    )?;
     let shown = if names.len() > 8 {
         format!("{} and {} more", names[..8].join(", "), names.len() - 8)
     } else {
@@ -281,6 +269,27 @@ async fn serve_discovery(
     shutdown_signal().await;
     crate::term::err_line("skyql emulator: stopping");
     running.shutdown().await?;
+    Ok(())
+}
+
+/// Writes the credential files asked for, then the base URL as the first line on stdout
+/// (scripts and tests read it to find the emulator).
+fn announce(
+    args: &EmulatorArgs,
+    base_url: &str,
+    key: &serde_json::Value,
+    authorized_user: &serde_json::Value,
+) -> Result<()> {
+    if let Some(path) = &args.credentials_out {
+        write_secret(path, key)?;
+    }
+    if let Some(path) = &args.authorized_user_out {
+        write_secret(path, authorized_user)?;
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{base_url}").context("cannot write to stdout")?;
+    out.flush().context("cannot write to stdout")?;
     Ok(())
 }
 

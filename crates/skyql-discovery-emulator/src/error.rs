@@ -25,13 +25,7 @@ pub enum Error {
     /// Bad settings (a fault rate outside 0..1, no services).
     #[error("{0}")]
     Config(String),
-    /// The listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-    /// The shared emulator machinery (keys, control) refused to start.
+    /// The shared emulator machinery (keys, control, the listener) refused to start.
     #[error(transparent)]
     Shared(#[from] skyql_emulator::Error),
 }

@@ -233,105 +233,33 @@ impl Emulator {
             .with_state(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes, then writes the state file.
-    pub async fn serve(
-        &self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await;
-        self.flush().await;
-        result.map_err(|source| Error::Bind { addr, source })
-    }
-
     /// Writes the state file now (if there is one and anything changed).
     pub async fn flush(&self) {
         state_file::persist(&self.state).await;
     }
 }
 
-/// A running emulator on its own listener. Dropping it stops the server.
-pub struct Running {
-    /// `http://127.0.0.1:PORT`
-    pub base_url: String,
-    pub addr: SocketAddr,
-    pub emulator: Emulator,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), Error>>>,
-}
-
-impl Running {
-    pub fn key_json(&self) -> Value {
-        self.emulator.service_account_key_json(&self.base_url)
+impl skyql_emulator::serving::Serve for Emulator {
+    fn router(&self) -> axum::Router {
+        Emulator::router(self)
     }
 
-    pub fn authorized_user_json(&self) -> Value {
-        self.emulator.authorized_user_json(&self.base_url)
-    }
-
-    /// Stops serving, waits for open requests, and writes the state file.
-    pub async fn shutdown(mut self) -> Result<(), Error> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        match self.task.take() {
-            Some(task) => match tokio::time::timeout(Duration::from_secs(10), task).await {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => Err(Error::Config(format!("server task failed: {e}"))),
-                Err(_) => {
-                    self.emulator.flush().await;
-                    Ok(())
-                }
-            },
-            None => Ok(()),
-        }
+    async fn flush(&self) {
+        Emulator::flush(self).await;
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+/// A running emulator on its own listener (the shared serving loop of `skyql-emulator`).
+/// Dropping it stops the server.
+pub type Running = skyql_emulator::serving::Running<Emulator>;
 
 /// Binds `config.addr` on the current tokio runtime and serves `apis` in a background task.
 pub async fn spawn(mut config: Config, apis: Vec<Api>) -> Result<Running, Error> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: config.addr.to_string(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: config.addr.to_string(),
-        source,
-    })?;
-    let base_url = format!("http://{addr}");
-    config.base_url.get_or_insert_with(|| base_url.clone());
+    let (listener, addr) = skyql_emulator::serving::bind(config.addr).await?;
+    config
+        .base_url
+        .get_or_insert_with(|| format!("http://{addr}"));
     let emulator = Emulator::new(config, apis)?;
     emulator.flush().await;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = emulator.clone();
-    let task = tokio::spawn(async move {
-        serving
-            .serve(listener, async move {
-                let _ = rx.await;
-            })
-            .await
-    });
-    Ok(Running {
-        base_url,
-        addr,
-        emulator,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    Ok(skyql_emulator::serving::start(emulator, listener, addr))
 }

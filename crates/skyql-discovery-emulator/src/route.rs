@@ -6,6 +6,8 @@
 //! storage object name); `.` and `..` segments are refused. A template's custom verb
 //! (`{keyRingsId}:getIamPolicy`, `cryptoKeys:list`) must be the end of the last segment.
 
+use skyql_emulator::wire::percent_decode;
+
 /// One segment of a path template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seg {
@@ -162,45 +164,6 @@ pub fn split_path(path: &str) -> Result<Vec<String>, PathError> {
         .collect()
 }
 
-/// Percent-decodes; `plus` turns `+` into a space (query strings and forms).
-pub fn percent_decode(s: &str, plus: bool) -> Option<String> {
-    if !s.contains(['%', '+']) {
-        return Some(s.to_string());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `a=b&c=d` → decoded pairs; `None` on bad percent-encoding.
-pub fn parse_query(s: &str) -> Option<Vec<(String, String)>> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(k, true)?, percent_decode(v, true)?))
-        })
-        .collect()
-}
-
 /// Percent-encodes one path segment (for self links and names in URLs).
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -266,7 +229,6 @@ mod tests {
             split_path("/a/%zz"),
             Err(PathError::BadEncoding(_))
         ));
-        assert_eq!(percent_decode("%24alt", true).as_deref(), Some("$alt"));
         assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
     }
 }

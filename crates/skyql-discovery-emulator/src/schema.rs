@@ -10,6 +10,7 @@ use skyql_provider::Schema;
 use crate::api::Api;
 use crate::enums::EnumError;
 use crate::google_error::ApiError;
+pub use skyql_emulator::schema::snake_to_camel;
 
 const MAX_DEPTH: usize = 40;
 
@@ -20,26 +21,6 @@ enum Mode {
     Inbound,
     /// A response under `enum-encoding=int`: names to numbers.
     Outbound,
-}
-
-/// `foo_bar` → `fooBar`.
-pub fn snake_to_camel(s: &str) -> String {
-    if !s.contains('_') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut upper = false;
-    for c in s.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Checks and normalises a request body of schema `schema_name`. `field` is what Google

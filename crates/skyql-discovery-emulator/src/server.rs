@@ -7,50 +7,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use skyql_emulator::auth::{AuthRoute, BearerCheck, auth_route, unauthenticated};
 use skyql_emulator::control::ControlAction;
+use skyql_emulator::wire::{SYSTEM_PARAMS, host_of, json_response, parse_pairs};
 
 use crate::State;
 use crate::crud::{self, Call};
 use crate::google_error::ApiError;
 use crate::route::{self, PathError};
-
-/// Query parameters every Google API accepts.
-const SYSTEM_PARAMS: &[&str] = &[
-    "alt",
-    "$alt",
-    "fields",
-    "$fields",
-    "key",
-    "prettyPrint",
-    "$prettyPrint",
-    "quotaUser",
-    "$quotaUser",
-    "access_token",
-    "oauth_token",
-    "callback",
-    "$callback",
-    "upload_protocol",
-    "uploadType",
-    "$.xgafv",
-    "userIp",
-    "trace",
-    "$trace",
-    "userProject",
-];
-
-fn host_of(parts: &axum::http::request::Parts) -> String {
-    parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".into())
-}
 
 fn no_route(path: &str) -> Response {
     ApiError::not_found(format!(
@@ -164,7 +131,7 @@ async fn api(
         return (Some(stat), fault.into_response());
     }
     // Query: system parameters, then the method's own.
-    let pairs = match route::parse_query(parts.uri.query().unwrap_or("")) {
+    let pairs = match parse_pairs(parts.uri.query().unwrap_or("")) {
         Some(p) => p,
         None => {
             return (
@@ -276,7 +243,7 @@ async fn api(
     {
         return (Some(stat), e.legacy(legacy).into_response());
     }
-    (Some(stat), json_response(status, &value, out.pretty))
+    (Some(stat), json_body(status, &value, out.pretty))
 }
 
 /// The best route; among equally good ones from different services (the same AIP path
@@ -358,17 +325,12 @@ async fn read_body(
     Ok(Some(value))
 }
 
-fn json_response(status: StatusCode, value: &Value, pretty: bool) -> Response {
+fn json_body(status: StatusCode, value: &Value, pretty: bool) -> Response {
     let bytes = if pretty {
         serde_json::to_vec_pretty(value)
     } else {
         serde_json::to_vec(value)
     }
     .unwrap_or_default();
-    let mut resp = (status, bytes).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
-    resp
+    json_response(status, bytes)
 }

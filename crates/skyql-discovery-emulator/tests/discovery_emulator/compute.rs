@@ -403,7 +403,10 @@ async fn seed_file_and_state_file() {
     )
     .await;
     // A token from the token endpoint, kept across the restart.
-    let key = emu.running.key_json();
+    let key = emu
+        .running
+        .emulator
+        .service_account_key_json(&emu.running.base_url);
     let token = emu.running.emulator.issue_access_token();
     emu.running.shutdown().await.unwrap();
     assert!(key["private_key"].is_string());
