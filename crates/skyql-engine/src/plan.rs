@@ -140,7 +140,7 @@ pub fn choose(r: &Resource, shape: &Shape, offered: &[Offered]) -> Choice {
 
 fn example_value(param: &str) -> &'static str {
     match param {
-        "projectsId" | "project" => "my-project",
+        "projectsId" | "projectId" | "project" => "my-project",
         "locationsId" | "location" | "region" => "us-central1",
         "zone" => "us-central1-a",
         _ => "...",
