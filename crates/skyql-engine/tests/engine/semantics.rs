@@ -6,10 +6,10 @@
 use super::google::{self, Fake};
 use super::{FIXTURES, column};
 use serde_json::{Value, json};
-use skyql_client::{AuthConfig, Client, ClientConfig};
+use skyql_client::{AuthConfig, Client, ClientConfig, DryRunRequest, DryRunSink};
 use skyql_engine::{Cell, ColumnType, Engine, Remote, Table};
 use skyql_registry::Registry;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub struct Env {
@@ -512,5 +512,56 @@ fn update_and_replace_that_need_the_rows_read_them_first() {
             "PUT /storage/v1/b/logs-bucket",
             "PUT /storage/v1/b/web-bucket"
         ]
+    );
+}
+#[test]
+fn dry_run_prints_exactly_the_mutations() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let rt = runtime();
+    let (_home, reg) = registry();
+    let client = Client::new(ClientConfig {
+        auth: AuthConfig::Anonymous,
+        dry_run: true,
+        dry_run_sink: Some(DryRunSink(Arc::new(move |r: DryRunRequest| {
+            sink.lock().expect("sink").push(r.to_string());
+        }))),
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    let mut engine = Engine::with_remote(
+        reg,
+        Remote {
+            client,
+            rt: rt.handle().clone(),
+            await_timeout: Duration::from_secs(5),
+        },
+    );
+    for sql in [
+        "DELETE FROM google.compute.disks WHERE project = 'p' AND zone = 'z' AND disk = 'd'",
+        "UPDATE google.storage.buckets SET labels = json_object('a', 'b') WHERE bucket = 'b'",
+        "REPLACE google.storage.buckets SET data__storageClass = 'COLDLINE' WHERE bucket = 'b'",
+    ] {
+        super::run(&mut engine, sql);
+    }
+    let seen = seen.lock().expect("seen").clone();
+    assert_eq!(seen.len(), 3, "{seen:#?}");
+    assert!(
+        seen[0].starts_with(
+            "DELETE https://compute.googleapis.com/compute/v1/projects/p/zones/z/disks/d"
+        ),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[1].starts_with("PATCH https://storage.googleapis.com/storage/v1/b/b"),
+        "{}",
+        seen[1]
+    );
+    assert!(seen[1].contains(r#"{"labels":{"a":"b"}}"#), "{}", seen[1]);
+    assert!(
+        seen[2].starts_with("PUT https://storage.googleapis.com/storage/v1/b/b"),
+        "{}",
+        seen[2]
     );
 }
