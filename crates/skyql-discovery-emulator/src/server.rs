@@ -56,17 +56,28 @@ pub async fn handle(
         return resp;
     }
     if let Some(which) = auth_route(&path) {
-        let (resp, issued) = match which {
+        // Counted as the Vertex AI emulator counts them: `token`, `metadata.token`.
+        let (resp, issued, stat) = match which {
             AuthRoute::Token => {
-                state
+                let (resp, issued) = state
                     .auth
                     .token_endpoint(&parts, body, state.config.body_limit)
-                    .await
+                    .await;
+                (resp, issued, Some("token"))
             }
-            AuthRoute::Metadata => state.auth.metadata(&parts, &path),
+            AuthRoute::Metadata => {
+                let (resp, issued) = state.auth.metadata(&parts, &path);
+                (
+                    resp,
+                    issued,
+                    path.ends_with("/token").then_some("metadata.token"),
+                )
+            }
         };
+        if let Some(stat) = stat {
+            state.control.record(stat, resp.status().as_u16());
+        }
         if issued {
-            state.control.record("token", resp.status().as_u16());
             if let Ok(mut s) = state.store.write() {
                 s.generation += 1;
             }
