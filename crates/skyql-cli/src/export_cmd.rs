@@ -125,7 +125,7 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
     std::mem::forget(engine);
     connection.runtime.shutdown_background();
     let manifest_path = out.join(shard.manifest_name());
-    if let Err(e) = &run.outcome {
+    if let Some(e) = &manifest.error {
         bail!(
             "{e}\n(shard {shard} failed; {} records it, and skyql export --merge will name it)",
             manifest_path.display()

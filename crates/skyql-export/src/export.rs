@@ -5,7 +5,7 @@
 //! that failed instead of calling it missing.
 
 use crate::atomic::write_file;
-use crate::columns::{self, Column};
+use crate::columns;
 use crate::manifest::{FileEntry, Format, Group, GroupSource, Manifest, OnError, Status, VERSION};
 use crate::{Error, Shard, jsonl, parquet_file};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -62,26 +62,33 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 /// Writes the shard's data file and manifest into `dir` (created if
-/// missing) and returns the manifest.
+/// missing) and returns the manifest. A statement that failed, or whose
+/// result cannot become a file (two columns of one name), gives a manifest
+/// of status `failed` with the reason, not an error: the error is only for
+/// files that cannot be written.
 pub fn write(dir: &Path, run: &Run) -> Result<Manifest, Error> {
     std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
     let stem = run.shard.part_stem();
-    let mut files = Vec::new();
-    let mut columns: Vec<Column> = Vec::new();
-    let mut rows = 0u64;
+    let planned = match &run.outcome {
+        Ok(table) => columns::plan(table)
+            .map(|columns| (table, columns))
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
+    };
     for other in [Format::Parquet, Format::Jsonl] {
         // A rerun in another format, or a failed rerun, must not leave the
         // previous run's file for a loader to find.
-        if run.outcome.is_err() || other != run.format {
+        if planned.is_err() || other != run.format {
             remove_stale(&dir.join(format!("{stem}.{}", other.extension())))?;
         }
     }
-    if let Ok(table) = &run.outcome {
-        columns = columns::plan(table)?;
+    let mut files = Vec::new();
+    let mut rows = 0u64;
+    if let Ok((table, columns)) = &planned {
         let name = format!("{stem}.{}", run.format.extension());
         let path = dir.join(&name);
         let written = match run.format {
-            Format::Parquet => write_file(&path, |w| parquet_file::write(w, table, &columns))?,
+            Format::Parquet => write_file(&path, |w| parquet_file::write(w, table, columns))?,
             Format::Jsonl => write_file(&path, |w| jsonl::write(w, table, &path))?,
         };
         rows = table.rows.len() as u64;
@@ -92,6 +99,12 @@ pub fn write(dir: &Path, run: &Run) -> Result<Manifest, Error> {
             sha256: written.sha256,
         });
     }
+    let status = if planned.is_ok() {
+        Status::Ok
+    } else {
+        Status::Failed
+    };
+    let error = planned.as_ref().err().cloned();
     let (group_source, groups) = match &run.groups {
         Some(groups) => (GroupSource::Engine, groups.clone()),
         None => (
@@ -101,14 +114,10 @@ pub fn write(dir: &Path, run: &Run) -> Result<Manifest, Error> {
                 project: None,
                 location: None,
                 parameters: BTreeMap::new(),
-                status: if run.outcome.is_ok() {
-                    Status::Ok
-                } else {
-                    Status::Failed
-                },
+                status,
                 rows,
                 code: None,
-                error: run.outcome.as_ref().err().cloned(),
+                error: error.clone(),
             }],
         ),
     };
@@ -119,13 +128,9 @@ pub fn write(dir: &Path, run: &Run) -> Result<Manifest, Error> {
         shard: run.shard,
         format: run.format,
         on_error: run.on_error.clone(),
-        status: if run.outcome.is_ok() {
-            Status::Ok
-        } else {
-            Status::Failed
-        },
-        error: run.outcome.as_ref().err().cloned(),
-        columns,
+        status,
+        error,
+        columns: planned.map(|(_, c)| c).unwrap_or_default(),
         rows,
         files,
         group_source,

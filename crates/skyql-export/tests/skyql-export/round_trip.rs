@@ -191,6 +191,22 @@ fn a_failed_statement_leaves_a_failed_manifest_and_no_rows() {
 }
 
 #[test]
+fn a_result_with_a_repeated_column_name_is_a_failed_shard() {
+    let mut emu = start();
+    let dir = tempfile::tempdir().expect("dir");
+    let m = emu.export(
+        "SELECT 1 AS a, 2 AS a",
+        Shard::WHOLE,
+        Format::Parquet,
+        dir.path(),
+    );
+    assert_eq!(m.status, Status::Failed);
+    let error = m.error.expect("error");
+    assert!(error.contains("`a` appears more than once"), "{error}");
+    assert!(m.files.is_empty() && !dir.path().join("part-1-of-1.parquet").exists());
+}
+
+#[test]
 fn a_script_exports_its_one_result() {
     let mut emu = start();
     let dir = tempfile::tempdir().expect("dir");
