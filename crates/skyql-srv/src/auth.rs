@@ -155,6 +155,12 @@ fn rand_salt() -> [u8; 16] {
 
 /// A rustls acceptor from PEM certificate chain and key files.
 pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, Error> {
+    for path in [&files.cert, &files.key] {
+        std::fs::metadata(path).map_err(|e| Error::Tls {
+            path: path.clone(),
+            message: format!("cannot read it: {e}"),
+        })?;
+    }
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| Error::Tls {

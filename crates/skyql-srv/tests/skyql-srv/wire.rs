@@ -152,4 +152,26 @@ fn refuses_a_public_address_without_a_password() {
         .expect("refused")
         .to_string();
     assert!(err.contains("--password-file"), "{err}");
+
+    let config = skyql_srv::Config {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        password: None,
+        tls: Some(skyql_srv::TlsFiles {
+            cert: home.path().join("missing-cert.pem"),
+            key: home.path().join("missing-key.pem"),
+        }),
+        registry: std::sync::Arc::new(skyql_registry::Registry::open(home.path())),
+        client: skyql_client::Client::new(skyql_client::ClientConfig::default()).expect("client"),
+        await_timeout: Duration::from_secs(1),
+        log: std::sync::Arc::new(|_: &str| {}),
+    };
+    let err = rt
+        .block_on(skyql_srv::Server::bind(config))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("missing-cert.pem") && err.contains("cannot read"),
+        "{err}"
+    );
 }
