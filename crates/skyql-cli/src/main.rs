@@ -196,19 +196,39 @@ fn open_registry(global: &Global) -> Result<Arc<Registry>> {
     Ok(Arc::new(Registry::open(home(global))))
 }
 
-/// The SQL of a command: the query given, or the file (`-` for stdin).
+/// The largest script `-i` reads (`-i /dev/zero` must not fill memory).
+const MAX_SCRIPT_BYTES: u64 = 256 << 20;
+
+/// The SQL of a command: the query given, or the file (`-` for stdin), at
+/// most [`MAX_SCRIPT_BYTES`] of it.
 fn read_sql(query: Option<&str>, infile: Option<&std::path::Path>) -> Result<String> {
-    Ok(match (query, infile) {
-        (Some(q), _) => q.to_string(),
+    let (reader, what): (Box<dyn std::io::Read>, String) = match (query, infile) {
+        (Some(q), _) => return Ok(q.to_string()),
         (None, Some(path)) if path.as_os_str() == "-" => {
-            std::io::read_to_string(std::io::stdin()).context("reading SQL from standard input")?
+            (Box::new(std::io::stdin()), "standard input".into())
         }
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading SQL from {}", path.display()))?,
+        (None, Some(path)) => (
+            Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("reading SQL from {}", path.display()))?,
+            ),
+            path.display().to_string(),
+        ),
         (None, None) => anyhow::bail!(
             "nothing to run: give a query (skyql exec \"SHOW PROVIDERS\") or a file (-i FILE)"
         ),
-    })
+    };
+    let mut bytes = Vec::new();
+    let mut limited = std::io::Read::take(reader, MAX_SCRIPT_BYTES + 1);
+    std::io::Read::read_to_end(&mut limited, &mut bytes)
+        .with_context(|| format!("reading SQL from {what}"))?;
+    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+        anyhow::bail!(
+            "{what} holds more than {} MiB of SQL; split the script into smaller files",
+            MAX_SCRIPT_BYTES >> 20
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("reading SQL from {what}: not UTF-8 text"))
 }
 
 fn exec(global: &Global, args: ExecArgs) -> Result<()> {

@@ -741,3 +741,21 @@ fn registry_pull_checks_the_service_name_and_the_size_cap() {
         assert!(err.contains("larger than the limit of 1 MiB"), "{err}");
     }
 }
+
+#[test]
+fn an_endless_script_is_refused_at_its_cap() {
+    if !Path::new("/dev/zero").exists() {
+        eprintln!("skipped: no /dev/zero on this system");
+        return;
+    }
+    let out = bin()
+        .args(["exec", "-i", "/dev/zero"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("/dev/zero holds more than 256 MiB of SQL"),
+        "{err}"
+    );
+}
