@@ -7,7 +7,7 @@
 //! `part-*.parquet` would read it too).
 
 use crate::atomic::hash_file;
-use crate::manifest::{Format, Group, Manifest, OnError, Status};
+use crate::manifest::{Format, Group, GroupSource, Manifest, OnError, Status};
 use crate::{Error, Shard, jsonl, parquet_file};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -127,6 +127,7 @@ pub fn check(dir: &Path) -> Result<Report, Error> {
         return Ok(report);
     }
     check_agreement(&manifests, &mut report);
+    check_disjoint(&manifests, &mut report);
     let mut referenced = BTreeSet::new();
     for (shard, m) in &manifests {
         check_shard(dir, *shard, m, &mut report, &mut referenced);
@@ -204,6 +205,36 @@ fn check_agreement(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
                         "column `{}` is {:?} in shard {shard} and {:?} in shard {s0} (values that did not fit the type are kept as text)",
                         a.name, a.kind, b.kind
                     ));
+                }
+            }
+        }
+    }
+}
+
+/// Shards split a fan-out: a request group (the same resource and
+/// parameters) read by two shards would be loaded twice.
+fn check_disjoint(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
+    let mut seen: BTreeMap<(Option<&str>, Vec<(&str, &str)>), Shard> = BTreeMap::new();
+    for (shard, m) in manifests {
+        if m.group_source != GroupSource::Engine {
+            continue;
+        }
+        for g in &m.groups {
+            let key = (
+                g.resource.as_deref(),
+                g.parameters
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect::<Vec<_>>(),
+            );
+            match seen.get(&key) {
+                Some(first) if first != shard => report.problems.push(format!(
+                    "{} was read by shard {first} and by shard {shard}: its rows would be loaded twice",
+                    describe(g)
+                )),
+                Some(_) => {}
+                None => {
+                    seen.insert(key, *shard);
                 }
             }
         }

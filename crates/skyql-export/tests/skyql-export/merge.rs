@@ -4,7 +4,7 @@
 //! statements each make it fail, naming what is wrong.
 
 use crate::harness::{JOBS, start};
-use skyql_export::{Format, Group, Manifest, OnError, Shard, Status};
+use skyql_export::{Format, Group, GroupSource, Manifest, OnError, Shard, Status};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -208,4 +208,36 @@ fn a_manifest_that_is_not_one_is_named() {
         ),
         "{p:?}"
     );
+}
+
+#[test]
+fn a_request_group_read_by_two_shards_is_named() {
+    let mut emu = start();
+    let dir = tempfile::tempdir().expect("dir");
+    for (i, projects) in [
+        (1, ["demo-project-1", "demo-project-2"]),
+        (2, ["demo-project-2", "demo-project-3"]),
+    ] {
+        emu.export(JOBS, shard(i, 2), Format::Jsonl, dir.path());
+        rewrite(dir.path(), shard(i, 2), |m| {
+            m.group_source = GroupSource::Engine;
+            m.groups = projects
+                .iter()
+                .map(|p| group(p, Status::Ok, None, None))
+                .collect();
+        });
+    }
+    let p = problems(dir.path());
+    assert!(
+        has(
+            &p,
+            &[
+                "project=demo-project-2",
+                "shard 1/2 and by shard 2/2",
+                "twice"
+            ]
+        ),
+        "{p:?}"
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
 }
