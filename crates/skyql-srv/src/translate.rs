@@ -134,6 +134,10 @@ pub fn translate(
     target: Target,
 ) -> Result<Translated, TranslateError> {
     let toks = tokens(sql)?;
+    let mut installed = Installed {
+        registry,
+        names: None,
+    };
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut resources = 0;
     let mut i = 0;
@@ -178,7 +182,7 @@ pub fn translate(
                 }
             }
             Token::Word(_) if i == 0 || !is(toks.get(i - 1), &Token::Period) => {
-                if let Some((len, name)) = resource_at(&toks, i, registry) {
+                if let Some((len, name)) = resource_at(&toks, i, &mut installed) {
                     let end = toks[i + len - 1].end;
                     edits.push((t.start, end, name));
                     resources += 1;
@@ -259,7 +263,23 @@ pub fn translate(
 
 /// `[google.]service.resource` at `i`, as the engine spells it: the number
 /// of tokens it spans and `google.service.resource`.
-fn resource_at(toks: &[Tok], i: usize, registry: &Registry) -> Option<(usize, String)> {
+/// The installed services' names, read from the registry once per statement.
+struct Installed<'a> {
+    registry: &'a Registry,
+    names: Option<Vec<String>>,
+}
+
+impl Installed<'_> {
+    fn contains(&mut self, service: &str) -> bool {
+        let registry = self.registry;
+        self.names
+            .get_or_insert_with(|| registry.documents().into_iter().map(|d| d.name).collect())
+            .iter()
+            .any(|n| n == service)
+    }
+}
+
+fn resource_at(toks: &[Tok], i: usize, installed: &mut Installed<'_>) -> Option<(usize, String)> {
     let part = |k: usize| word(toks.get(i + 2 * k)).map(|w| w.value.clone());
     let dot = |k: usize| is(toks.get(i + 2 * k + 1), &Token::Period);
     let (len, provider, service, resource) = if dot(0) && dot(1) && !dot(2) {
@@ -275,7 +295,7 @@ fn resource_at(toks: &[Tok], i: usize, registry: &Registry) -> Option<(usize, St
     // `google.service.resource` is always meant for the engine (which says
     // what is wrong with it); `service.resource` only for installed
     // services, so that `alias.column` stays what it is.
-    if len == 3 && !registry.documents().iter().any(|d| d.name == service) {
+    if len == 3 && !installed.contains(&service) {
         return None;
     }
     Some((len, format!("google.{service}.{resource}")))
