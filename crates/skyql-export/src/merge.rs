@@ -213,8 +213,11 @@ fn check_agreement(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
 
 /// Shards split a fan-out: a request group (the same resource and
 /// parameters) read by two shards would be loaded twice.
+/// A request group's identity: its resource and its parameters.
+type GroupKey<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>);
+
 fn check_disjoint(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
-    let mut seen: BTreeMap<(Option<&str>, Vec<(&str, &str)>), Shard> = BTreeMap::new();
+    let mut seen: BTreeMap<GroupKey<'_>, Shard> = BTreeMap::new();
     for (shard, m) in manifests {
         if m.group_source != GroupSource::Engine {
             continue;
