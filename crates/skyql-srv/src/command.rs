@@ -241,6 +241,14 @@ mod tests {
             classify("CLOSE c1", false),
             Command::Close(Some("c1".into()))
         );
+        assert_eq!(classify("RESET ALL", false), Command::Reset(None));
+        assert_eq!(
+            classify("RESET search_path", false),
+            Command::Reset(Some("search_path".into()))
+        );
+        assert_eq!(classify("LISTEN x", false), Command::Unsupported("LISTEN"));
+        assert_eq!(classify("ABORT TRANSACTION", false), Command::Rollback);
+        assert_eq!(classify("END", false), Command::Commit);
     }
 
     #[test]
