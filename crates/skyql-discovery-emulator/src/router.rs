@@ -27,6 +27,9 @@ pub struct Found {
     pub api: usize,
     pub method: usize,
     pub bound: Bound,
+    /// How well it matched (service path carried, host named, literals); equal ranks
+    /// from different services are the ambiguous case.
+    pub rank: (u8, u8, u8),
 }
 
 #[derive(Default)]
@@ -126,6 +129,7 @@ impl Router {
                         api: e.api,
                         method: e.method,
                         bound,
+                        rank: (score.0, score.1, score.2),
                     },
                 ));
             }

@@ -261,20 +261,8 @@ async fn api(
 /// in several APIs), the one whose store holds the resource the request names.
 fn pick(state: &State, candidates: Vec<crate::router::Found>) -> Option<crate::router::Found> {
     let first = candidates.first()?;
-    let same_path = |f: &crate::router::Found| {
-        f.bound.segs == first.bound.segs
-            && state.apis[f.api].methods[f.method].template.segs.len()
-                == state.apis[first.api].methods[first.method]
-                    .template
-                    .segs
-                    .len()
-    };
-    if candidates.len() > 1
-        && candidates
-            .iter()
-            .skip(1)
-            .any(|f| f.api != first.api && same_path(f))
-    {
+    let tied = |f: &crate::router::Found| f.rank == first.rank && f.api != first.api;
+    if candidates.iter().skip(1).any(tied) {
         let holds = |f: &crate::router::Found| {
             let api = &state.apis[f.api];
             let m = &api.methods[f.method];
@@ -288,7 +276,8 @@ fn pick(state: &State, candidates: Vec<crate::router::Found>) -> Option<crate::r
                 .map(|s| s.get(&api.id(), &coll.join("/"), id).is_some())
                 .unwrap_or(false)
         };
-        if let Some(i) = candidates.iter().position(holds) {
+        let rank = first.rank;
+        if let Some(i) = candidates.iter().position(|f| f.rank == rank && holds(f)) {
             return candidates.into_iter().nth(i);
         }
     }

@@ -54,7 +54,7 @@ fn create_request(api: &Api, m: &MethodDef) -> Option<(String, Vec<(String, Stri
         .map(|(k, p)| {
             let v = match p.enum_values.first() {
                 Some(e) => p.enum_values.get(1).unwrap_or(e).clone(),
-                None => "c1".to_string(),
+                None => "x1".to_string(),
             };
             (k.clone(), v)
         })
