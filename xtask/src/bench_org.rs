@@ -22,7 +22,9 @@
 //! client's concurrency allow, for the quota asked (default 600/min, which a two-call
 //! project never reaches) and for a binding one (1/min: each project's second call
 //! must wait a minute), then the same statement split with `--shard I/4` over four
-//! processes run side by side, when this skyql has `--shard`. Also the emulator's
+//! processes run side by side, when this skyql has `--shard` (on `exec`, counting; or
+//! on `export`, writing JSONL parts that `export --merge` must find complete, with
+//! the rows counted from the files). Also the emulator's
 //! start-up and memory with N projects. Prints markdown for BENCHMARKS.md.
 //! Options: `--projects N` (1000), `--jobs J` per project (4), `--quota Q` (600),
 //! `--latency-ms L` (20), `--runs R` (3), `--binding-quota Q` (1; 0 skips that row).
@@ -136,14 +138,13 @@ enum Source {
 }
 
 /// The statement: every project, two locations.
-fn statement(source: Source, projects: usize) -> String {
+fn statement(source: Source, projects: usize, select: &str) -> String {
     if let Source::List = source {
         let ids: Vec<String> = (1..=projects)
             .map(|k| format!("'demo-project-{k}'"))
             .collect();
         return format!(
-            "SELECT count(*) AS jobs, count(DISTINCT projectsId) AS projects \
-             FROM google.aiplatform.custom_jobs WHERE projectsId IN ({}) \
+            "SELECT {select} FROM google.aiplatform.custom_jobs WHERE projectsId IN ({}) \
              AND locationsId IN ('us-central1', 'europe-west4')",
             ids.join(", ")
         );
@@ -151,42 +152,39 @@ fn statement(source: Source, projects: usize) -> String {
     format!(
         "WITH RECURSIVE nodes(name) AS (SELECT '{ORG}' UNION ALL \
          SELECT f.name FROM nodes n JOIN google.cloudresourcemanager.folders f ON f.parent = n.name) \
-         SELECT count(*) AS jobs, count(DISTINCT projectsId) AS projects \
-         FROM google.aiplatform.custom_jobs \
+         SELECT {select} FROM google.aiplatform.custom_jobs \
          WHERE projectsId IN (SELECT projectId FROM google.cloudresourcemanager.projects \
                               WHERE parent IN (SELECT name FROM nodes)) \
            AND locationsId IN ('us-central1', 'europe-west4')"
     )
 }
 
-/// Where this skyql takes `--shard`, if it has it: after `exec`, or before it.
-enum ShardFlag {
+/// How this skyql runs one shard of a statement, if it can: `exec --shard I/N` (a
+/// count per shard), or `export --shard I/N` (the rows into JSONL part files, checked
+/// afterwards by `export --merge`).
+enum ShardMode {
     Exec,
-    Global,
+    Export,
 }
 
-fn shard_flag(bin: &Path) -> Result<Option<ShardFlag>> {
-    let help = |args: &[&str]| -> Result<String> {
+fn shard_mode(bin: &Path) -> Result<Option<ShardMode>> {
+    let has_option = |args: &[&str]| -> Result<bool> {
         let out = Command::new(bin).args(args).output()?;
-        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim_start().starts_with("--shard ")))
     };
-    Ok(if help(&["exec", "--help"])?.contains("--shard") {
-        Some(ShardFlag::Exec)
-    } else if help(&["--help"])?.contains("--shard") {
-        Some(ShardFlag::Global)
+    Ok(if has_option(&["exec", "--help"])? {
+        Some(ShardMode::Exec)
+    } else if has_option(&["export", "--help"])? {
+        Some(ShardMode::Export)
     } else {
         None
     })
 }
 
-/// Starts one skyql process running the statement (optionally one shard of it).
-fn spawn_skyql(
-    bin: &Path,
-    emu: &Emulator,
-    home: &Path,
-    sql: &str,
-    shard: Option<(&ShardFlag, usize, usize)>,
-) -> Result<Child> {
+/// A skyql command with the emulator's endpoint and credentials.
+fn skyql(bin: &Path, emu: &Emulator, home: &Path) -> Command {
     let auth = format!(
         r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
         emu.key_file.display()
@@ -194,23 +192,54 @@ fn spawn_skyql(
     let mut cmd = Command::new(bin);
     cmd.arg("--home").arg(home);
     cmd.args(["--endpoint", &emu.base_url, "--auth", &auth]);
-    let shard_arg = shard.map(|(_, i, n)| format!("{i}/{n}"));
-    if let (Some((ShardFlag::Global, _, _)), Some(s)) = (&shard, &shard_arg) {
-        cmd.args(["--shard", s]);
-    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+/// Starts one skyql process counting the statement's rows (optionally one shard).
+fn spawn_count(
+    bin: &Path,
+    emu: &Emulator,
+    home: &Path,
+    sql: &str,
+    shard: Option<(usize, usize)>,
+) -> Result<Child> {
+    let mut cmd = skyql(bin, emu, home);
     cmd.arg("exec");
-    if let (Some((ShardFlag::Exec, _, _)), Some(s)) = (&shard, &shard_arg) {
-        cmd.args(["--shard", s]);
+    if let Some((i, n)) = shard {
+        cmd.args(["--shard", &format!("{i}/{n}")]);
     }
     cmd.args([sql, "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .context("starting skyql")
 }
 
-/// Waits for a skyql process and reads its (jobs, projects).
-fn counts(child: Child) -> Result<(u64, u64)> {
+/// Starts `skyql export --shard I/N` writing the statement's rows as JSONL into `out`.
+fn spawn_export(
+    bin: &Path,
+    emu: &Emulator,
+    home: &Path,
+    sql: &str,
+    (i, n): (usize, usize),
+    out: &Path,
+) -> Result<Child> {
+    let mut cmd = skyql(bin, emu, home);
+    cmd.args([
+        "export",
+        "--format",
+        "jsonl",
+        "--shard",
+        &format!("{i}/{n}"),
+    ])
+    .arg("--out")
+    .arg(out)
+    .arg(sql)
+    .spawn()
+    .context("starting skyql export")
+}
+
+/// Waits for a skyql process; its stdout, or an error with its stderr.
+fn finish(child: Child) -> Result<Vec<u8>> {
     let out = child.wait_with_output()?;
     if !out.status.success() {
         bail!(
@@ -219,10 +248,36 @@ fn counts(child: Child) -> Result<(u64, u64)> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let v: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+    Ok(out.stdout)
+}
+
+/// (rows, distinct projects) of the JSONL part files an export wrote into `dir`.
+fn exported(dir: &Path) -> Result<(u64, u64)> {
+    let mut rows = 0;
+    let mut projects = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(name.starts_with("part-") && name.ends_with(".jsonl")) {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path)?.lines() {
+            let v: Value = serde_json::from_str(line)
+                .with_context(|| format!("{}: not JSON: {line}", path.display()))?;
+            rows += 1;
+            projects.insert(v["projectsId"].as_str().unwrap_or("").to_string());
+        }
+    }
+    Ok((rows, projects.len() as u64))
+}
+
+/// Reads the (jobs, projects) a counting skyql printed.
+fn counts(child: Child) -> Result<(u64, u64)> {
+    let stdout = finish(child)?;
+    let v: Value = serde_json::from_slice(&stdout).with_context(|| {
         format!(
             "skyql printed no JSON: {}",
-            String::from_utf8_lossy(&out.stdout)
+            String::from_utf8_lossy(&stdout)
         )
     })?;
     let row = v.get(0).unwrap_or(&v);
@@ -313,7 +368,7 @@ pub fn run(args: &[String]) -> Result<()> {
         );
     }
     let rt = tokio::runtime::Runtime::new()?;
-    let shard = shard_flag(&bin)?;
+    let shard = shard_mode(&bin)?;
     println!(
         "{} projects × 2 locations ({} jobs each), {} ms added to every response, skyql --concurrency {CONCURRENCY} (default)\n",
         o.projects, o.jobs, o.latency_ms
@@ -331,7 +386,11 @@ pub fn run(args: &[String]) -> Result<()> {
         // (about 16 Resource Manager calls, all charged to the credentials' project)
         // would otherwise be what the quota holds back.
         let source = if qi == 0 { Source::Tree } else { Source::List };
-        let sql = statement(source, o.projects);
+        let sql = statement(
+            source,
+            o.projects,
+            "count(*) AS jobs, count(DISTINCT projectsId) AS projects",
+        );
         let (needed, best) = ideal(&o, quota, source);
         // A binding quota is spent by one run: one run, on a fresh emulator.
         let runs = if qi == 0 { o.runs } else { 1 };
@@ -343,7 +402,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 memory = Some((emu.startup, crate::bench_emulator::rss_kib(emu.child.id())?));
             }
             let started = Instant::now();
-            let got = counts(spawn_skyql(&bin, &emu, &home, &sql, None)?)?;
+            let got = counts(spawn_count(&bin, &emu, &home, &sql, None)?)?;
             times.push(started.elapsed());
             check(&o, got)?;
             let a = rt.block_on(answered(&emu.base_url))?;
@@ -376,22 +435,50 @@ pub fn run(args: &[String]) -> Result<()> {
                     );
                 }
             }
-            Some(flag) => {
+            Some(mode) => {
                 let emu = start_emulator(&bin, &work, &o, quota)?;
+                let out = work.join(format!("shards-{quota}"));
+                if out.exists() {
+                    std::fs::remove_dir_all(&out)?;
+                }
+                let rows_sql = statement(source, o.projects, "projectsId, locationsId, name");
                 let started = Instant::now();
                 let children = (1..=4)
-                    .map(|i| spawn_skyql(&bin, &emu, &home, &sql, Some((flag, i, 4))))
+                    .map(|i| match mode {
+                        ShardMode::Exec => spawn_count(&bin, &emu, &home, &sql, Some((i, 4))),
+                        ShardMode::Export => {
+                            spawn_export(&bin, &emu, &home, &rows_sql, (i, 4), &out)
+                        }
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 let mut sum = (0, 0);
                 for c in children {
-                    let (j, p) = counts(c)?;
-                    sum = (sum.0 + j, sum.1 + p);
+                    match mode {
+                        ShardMode::Exec => {
+                            let (j, p) = counts(c)?;
+                            sum = (sum.0 + j, sum.1 + p);
+                        }
+                        ShardMode::Export => {
+                            finish(c)?;
+                        }
+                    }
                 }
                 let wall = started.elapsed();
+                if let ShardMode::Export = mode {
+                    sum = exported(&out)?;
+                    let mut merge = skyql(&bin, &emu, &home);
+                    merge.args(["export", "--merge"]).arg(&out);
+                    finish(merge.spawn().context("starting skyql export --merge")?)
+                        .context("`skyql export --merge` found the shards incomplete")?;
+                }
                 check(&o, sum)?;
                 let a = rt.block_on(answered(&emu.base_url))?;
+                let how = match mode {
+                    ShardMode::Exec => "`exec --shard 1/4` … `4/4`",
+                    ShardMode::Export => "`export --shard 1/4` … `4/4` (JSONL, then `--merge`)",
+                };
                 println!(
-                    "| `--shard 1/4` … `4/4`, four processes side by side, {from} | {quota}/min | {} ({}) | {} | {} | {:.2}× |",
+                    "| {how}, four processes side by side, {from} | {quota}/min | {} ({}) | {} | {} | {:.2}× |",
                     a.0,
                     a.1,
                     secs(wall),
