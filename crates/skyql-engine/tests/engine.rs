@@ -30,6 +30,8 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ),
 ];
 
+#[path = "engine/discovery.rs"]
+mod discovery;
 #[path = "engine/google.rs"]
 mod google;
 #[path = "engine/semantics.rs"]
