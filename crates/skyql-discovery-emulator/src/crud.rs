@@ -56,7 +56,7 @@ impl Reply {
     }
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
     fn legacy(&self) -> bool {
         self.api.family != Family::Aip
     }
@@ -66,8 +66,11 @@ impl Call<'_> {
     }
 
     /// The resource's schema: what create/update send, else what get returns.
-    fn resource_schema(&self) -> Option<&str> {
-        let m = self.method;
+    fn resource_schema(&self) -> Option<&'a str> {
+        if let Some((_, resource)) = self.wrapped() {
+            return Some(resource);
+        }
+        let m: &'a MethodDef = self.method;
         match m.role {
             Role::Create | Role::Update | Role::Patch => m.request.as_deref(),
             _ => m.response.as_deref(),
@@ -79,7 +82,7 @@ impl Call<'_> {
         let path = key.join("/");
         let e = match self.api.family {
             Family::Aip => {
-                let what = self.get_schema_for(key).unwrap_or("Resource".into());
+                let what = self.get_schema_for(key).unwrap_or("Resource");
                 ApiError::not_found(format!("{what} {path} not found."))
             }
             _ => ApiError::not_found(format!("The resource '{path}' was not found")),
@@ -88,9 +91,9 @@ impl Call<'_> {
     }
 
     /// The schema name of the resource a key names (from the document's get method).
-    fn get_schema_for(&self, key: &[String]) -> Option<String> {
-        self.api
-            .methods
+    pub(crate) fn get_schema_for(&self, key: &[String]) -> Option<&'a str> {
+        let api: &'a Api = self.api;
+        api.methods
             .iter()
             .filter(|m| m.role == Role::Get)
             .find(|m| {
@@ -98,7 +101,28 @@ impl Call<'_> {
                 segs.extend(key.iter().cloned());
                 m.template.matches(&segs).is_some()
             })
-            .and_then(|m| m.response.clone())
+            .and_then(|m| m.response.as_deref())
+    }
+
+    /// For a create whose request wraps the resource (`{"instance": {...}}`): the
+    /// wrapping field and the resource's schema.
+    pub(crate) fn wrapped(&self) -> Option<(&'a str, &'a str)> {
+        if self.method.role != Role::Create || self.method.creates_at_key() {
+            return None;
+        }
+        let mut probe = self.key.clone();
+        probe.push("probe".into());
+        let resource = self.get_schema_for(&probe)?;
+        let api: &'a Api = self.api;
+        let request = self.method.request.as_deref()?;
+        if request == resource {
+            return None;
+        }
+        api.schema(request)?
+            .properties
+            .iter()
+            .find(|(_, p)| p.reference.as_deref() == Some(resource))
+            .map(|(k, _)| (k.as_str(), resource))
     }
 }
 
@@ -226,9 +250,32 @@ fn duration_us(state: &State) -> i64 {
     i64::try_from(state.config.operation_duration.as_micros()).unwrap_or(i64::MAX / 4)
 }
 
+/// A create request that wraps the resource (spanner's and bigtable's
+/// `{"instanceId": "i", "instance": {...}}`, container's `{"cluster": {...}}`): the
+/// resource inside, its schema, and the id the wrapper names, if any.
+fn unwrap_request(
+    call: &Call<'_>,
+    body: Map<String, Value>,
+) -> (Map<String, Value>, Option<String>) {
+    let Some((field, _)) = call.wrapped() else {
+        return (body, None);
+    };
+    let id = body
+        .get(&format!("{field}Id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    let inner = match body.get(field) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    (inner, id)
+}
+
 fn create(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let api = call.api;
-    let mut body = body_object(call)?;
+    let body = body_object(call)?;
+    let (mut body, wrapped_id) = unwrap_request(call, body);
     let (coll_key, id) = if call.method.creates_at_key() {
         let (id, coll) = call
             .key
@@ -236,7 +283,10 @@ fn create(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
             .ok_or_else(|| call.not_found(&call.key))?;
         (coll.to_vec(), id.clone())
     } else {
-        (call.key.clone(), new_id(call, &body)?)
+        match wrapped_id {
+            Some(id) => (call.key.clone(), id),
+            None => (call.key.clone(), new_id(call, &body)?),
+        }
     };
     let collection = coll_key.join("/");
     let mut item_key = coll_key.clone();

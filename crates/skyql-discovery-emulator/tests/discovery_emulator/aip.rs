@@ -222,3 +222,38 @@ fn enum_numbers_match_the_kms_document() {
     }
     assert!(checked >= 10, "only {checked} fields checked");
 }
+
+/// A create request that wraps the resource (spanner's `{"instanceId", "instance"}`)
+/// stores the resource inside, under the id it names, behind a long-running operation.
+#[tokio::test]
+async fn wrapped_create_requests() {
+    let Some(emu) = start(
+        &["spanner"],
+        Config {
+            operation_duration: std::time::Duration::ZERO,
+            ..Config::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let op = emu
+        .ok(
+            "POST",
+            "/v1/projects/demo/instances",
+            Some(json!({"instanceId": "inst", "instance": {"config": "projects/demo/instanceConfigs/regional-us-central1", "displayName": "Demo", "nodeCount": 1}})),
+        )
+        .await;
+    assert_eq!(op["done"], true);
+    assert_eq!(op["response"]["name"], "projects/demo/instances/inst");
+    assert_eq!(
+        op["response"]["@type"],
+        "type.googleapis.com/google.cloud.spanner.v1.Instance"
+    );
+    let got = emu
+        .ok("GET", "/v1/projects/demo/instances/inst", None)
+        .await;
+    assert_eq!(got["displayName"], "Demo");
+    assert!(got.get("instance").is_none());
+}
