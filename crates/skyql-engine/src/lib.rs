@@ -30,6 +30,7 @@ mod vtab;
 
 pub use docs::{insert_template, reference_page};
 pub use error::{Error, Fault};
+pub use local_files::refuse_local_files;
 pub use statement::{Statement, split_statements};
 pub use table::{Cell, ColumnType, Table};
 

@@ -52,18 +52,33 @@ pub fn guard(
     conn: &mut rusqlite::Connection,
     state: Arc<Mutex<StatementState>>,
 ) -> Result<(), Error> {
+    install(conn, Some(state))?;
+    Ok(())
+}
+
+/// Refuses local-file access on a connection of the embedder's own (srv's
+/// catalog database): the same rule as the engine's, with SQLite's "not
+/// authorized" as the error. Install it after the connection's own setup.
+pub fn refuse_local_files(conn: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    install(conn, None)
+}
+
+fn install(
+    conn: &mut rusqlite::Connection,
+    state: Option<Arc<Mutex<StatementState>>>,
+) -> rusqlite::Result<()> {
     conn.authorizer(Some(move |ctx: AuthContext<'_>| {
         let Some(what) = file_access(&ctx.action) else {
             return Authorization::Allow;
         };
-        if let Ok(mut st) = state.lock()
+        if let Some(state) = &state
+            && let Ok(mut st) = state.lock()
             && st.error.is_none()
         {
             st.error = Some(Error::LocalFiles(what));
         }
         Authorization::Deny
-    }))?;
-    Ok(())
+    }))
 }
 
 #[cfg(test)]
@@ -100,6 +115,29 @@ mod tests {
         assert!(!dir.path().join("x.db").exists());
         // Everything else still runs.
         e.execute_script("CREATE TABLE t(a); INSERT INTO t VALUES (1); SELECT a FROM t")
+            .expect("plain SQL");
+    }
+
+    #[test]
+    fn other_connections_can_refuse_them_too() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("x.db");
+        let mut conn = rusqlite::Connection::open_in_memory().expect("sqlite");
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS setup")
+            .expect("setup runs before the guard");
+        super::refuse_local_files(&mut conn).expect("guard");
+        for sql in [
+            format!("ATTACH DATABASE '{}' AS x", file.display()),
+            format!("VACUUM INTO '{}'", file.display()),
+        ] {
+            let e = conn.execute_batch(&sql).expect_err(&sql).to_string();
+            assert!(
+                e.contains("not authorized") || e.contains("authorization denied"),
+                "{sql}: {e}"
+            );
+        }
+        assert!(!file.exists());
+        conn.execute_batch("CREATE TABLE setup.t(a)")
             .expect("plain SQL");
     }
 

@@ -252,8 +252,11 @@ impl Session {
         pid: i32,
         cancel: CancelFn,
     ) -> rusqlite::Result<Session> {
-        let conn = Connection::open_in_memory()?;
+        let mut conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
+        // Clients' SQL runs here too: it may not reach the server's files
+        // (ATTACH, VACUUM INTO, load_extension), whatever the server's flags.
+        skyql_engine::refuse_local_files(&mut conn)?;
         fill(&conn, &data.built())?;
         functions(&conn, settings, pid)?;
         conn.create_scalar_function(

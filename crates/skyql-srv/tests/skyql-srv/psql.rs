@@ -230,3 +230,30 @@ fn start_up_queries_of_drivers_and_tools() {
         "{out}"
     );
 }
+
+/// A client may not reach the server's files, through the engine or the
+/// catalog database: ATTACH and VACUUM INTO are refused and write nothing.
+#[test]
+fn psql_cannot_write_the_servers_files() {
+    if psql().is_none() {
+        return;
+    }
+    let srv = start();
+    let dir = tempfile::tempdir().expect("dir");
+    for (i, sql) in [
+        "ATTACH DATABASE '{f}' AS x",
+        "VACUUM INTO '{f}'",
+        "SELECT 1 FROM google.aiplatform.custom_jobs WHERE 0; ATTACH DATABASE '{f}' AS y",
+        "SELECT load_extension('{f}')",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let file = dir.path().join(format!("{i}.db"));
+        let sql = sql.replace("{f}", &file.display().to_string());
+        let out = run(&srv, &["-c", &sql]);
+        assert!(!out.status.success(), "{sql} was accepted");
+        assert!(!file.exists(), "{sql} wrote {}", file.display());
+    }
+    ok(&run(&srv, &["-c", "SELECT 1"]));
+}
