@@ -162,7 +162,7 @@ pub fn wait(svc: &Service, op: Value, remote: &Remote) -> Result<Value, Error> {
             };
         }
         if started.elapsed() > remote.await_timeout {
-            return Err(Error::Exec(format!(
+            return Err(Error::Remote(format!(
                 "operation {} is still running after {}s; check it with EXEC or try again later",
                 name_of(&current),
                 remote.await_timeout.as_secs()

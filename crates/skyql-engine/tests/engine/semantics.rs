@@ -37,6 +37,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub fn env() -> Env {
+    env_awaiting(Duration::from_secs(30))
+}
+
+/// An environment whose `/*+ AWAIT */` gives up after `timeout`.
+pub fn env_awaiting(timeout: Duration) -> Env {
     let fake = google::start();
     let rt = runtime();
     let (home, reg) = registry();
@@ -51,7 +56,7 @@ pub fn env() -> Env {
         Remote {
             client,
             rt: rt.handle().clone(),
-            await_timeout: Duration::from_secs(30),
+            await_timeout: timeout,
         },
     );
     Env {
@@ -563,5 +568,22 @@ fn dry_run_prints_exactly_the_mutations() {
         seen[2].starts_with("PUT https://storage.googleapis.com/storage/v1/b/b"),
         "{}",
         seen[2]
+    );
+}
+
+#[test]
+fn an_operation_still_running_at_the_await_timeout_is_the_apis_error() {
+    let mut e = env_awaiting(Duration::ZERO);
+    let err = e
+        .engine
+        .execute_script(
+            "INSERT /*+ AWAIT */ INTO google.compute.disks (project, zone, data__name) SELECT 'p', 'us-west1-a', 'slow'",
+        )
+        .expect_err("times out");
+    assert_eq!(err.fault(), skyql_engine::Fault::Remote);
+    assert!(
+        err.to_string()
+            .contains("operation operation-1 is still running after 0s"),
+        "{err}"
     );
 }
