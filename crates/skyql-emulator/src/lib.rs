@@ -9,7 +9,8 @@
 //! support lives under `/emulator/` ([`control`]: stats, clock, reset, faults, latency);
 //! the token endpoint is `POST /token`; the metadata server's routes are under
 //! `/computeMetadata/v1/` ([`auth::Auth`]); `GET /$discovery/rest?version=v1` serves the
-//! Discovery document the emulator was given.
+//! Discovery document the emulator was given. Under `/v3`, Resource Manager's projects,
+//! folders and organizations (list, search, get) over the seeded organisation ([`org`]).
 //!
 //! # Rules worth knowing
 //! - Names use the project number, a stable 12-digit number derived from the project id
@@ -34,6 +35,10 @@
 //! - Auth (see [`auth`]): a bearer token on every API request (401 otherwise), 403 for
 //!   projects outside [`Config::projects`]. Bodies over [`Config::body_limit`] get 400
 //!   ("Request payload size exceeds the limit").
+//! - Quotas ([`quota`]): [`Config::project_quota`] requests per minute per (service,
+//!   project), on the emulator clock, else 429 `RATE_LIMIT_EXCEEDED` with `Retry-After`;
+//!   [`Config::disable_service_for`] gives 403 `SERVICE_DISABLED`,
+//!   [`Config::deny_projects`] 403 `IAM_PERMISSION_DENIED`.
 //! - Faults: [`Config::latency`] delays every response except `/emulator/`;
 //!   [`Config::fault_rate`] answers that fraction of API requests with 429 (with
 //!   `Retry-After: 1`) or 503, reproducibly from [`Config::fault_seed`]; both can be
