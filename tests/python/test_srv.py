@@ -1,4 +1,4 @@
-"""psycopg 3 against `skyql srv --emulator`: the simple and the extended
+"""psycopg 3 (and SQLAlchemy over it) against `skyql srv --emulator`: the simple and the extended
 protocol, parameters, server-side cursors, and typed values (a JSON column
 arrives as a dict, a boolean as bool, a timestamp as a datetime)."""
 
@@ -10,6 +10,7 @@ import subprocess
 import psycopg
 import psycopg.errors
 import pytest
+import sqlalchemy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 JOBS = (
@@ -170,3 +171,26 @@ def test_describe_prepared_statement_with_parameters(srv):
         assert r.ntuples > 0
         assert [r.ftype(i) for i in range(r.nfields)] == [25, 114, 1184, 25]
         assert r.get_value(0, 3) == str(r.ntuples).encode()
+
+
+def test_sqlalchemy_connects_and_inspects(srv):
+    params = dict(p.split("=", 1) for p in srv.split())
+    engine = sqlalchemy.create_engine(
+        f"postgresql+psycopg://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+    )
+    with engine.connect() as conn:
+        n = conn.execute(
+            sqlalchemy.text(
+                "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = :p AND locationsId = :l"
+            ),
+            {"p": "demo-project", "l": "us-central1"},
+        ).scalar()
+        assert n > 0
+    inspector = sqlalchemy.inspect(engine)
+    assert "aiplatform" in inspector.get_schema_names()
+    assert "custom_jobs" in inspector.get_table_names(schema="aiplatform")
+    columns = {c["name"]: str(c["type"]) for c in inspector.get_columns("custom_jobs", schema="aiplatform")}
+    assert columns["labels"] == "JSON"
+    assert columns["createTime"] == "TIMESTAMP"
+    assert "projectsId" in columns
+    engine.dispose()

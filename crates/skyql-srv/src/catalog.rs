@@ -184,6 +184,8 @@ CREATE TABLE pg_catalog.pg_database(oid OID, datname NAME, datdba OID, encoding 
 CREATE TABLE pg_catalog.pg_roles(oid OID, rolname NAME, rolsuper BOOL, rolinherit BOOL,
   rolcreaterole BOOL, rolcreatedb BOOL, rolcanlogin BOOL, rolreplication BOOL,
   rolconnlimit INT4, rolvaliduntil TEXT, rolbypassrls BOOL, rolconfig TEXT);
+CREATE TABLE pg_catalog.pg_sequence(seqrelid OID, seqtypid OID, seqstart INT8,
+  seqincrement INT8, seqmax INT8, seqmin INT8, seqcache INT8, seqcycle BOOL);
 CREATE TABLE pg_catalog.pg_auth_members(roleid OID, member OID, grantor OID, admin_option BOOL);
 CREATE TABLE pg_catalog.pg_language(oid OID, lanname NAME);
 CREATE TABLE pg_catalog.pg_default_acl(oid OID, defaclrole OID, defaclnamespace OID,
@@ -197,7 +199,7 @@ CREATE TABLE pg_catalog.pg_index(indexrelid OID, indrelid OID, indisprimary BOOL
   indisunique BOOL, indkey TEXT, indisvalid BOOL, indisclustered BOOL, indisreplident BOOL);
 CREATE TABLE pg_catalog.pg_constraint(oid OID, conname NAME, connamespace OID, contype CHAR,
   conrelid OID, confrelid OID, conkey TEXT, confkey TEXT, conindid OID, condeferrable BOOL,
-  condeferred BOOL, convalidated BOOL, conparentid OID);
+  condeferred BOOL, convalidated BOOL, conparentid OID, contypid OID, conbin TEXT);
 CREATE TABLE pg_catalog.pg_inherits(inhrelid OID, inhparent OID, inhseqno INT4,
   inhdetachpending BOOL);
 CREATE TABLE pg_catalog.pg_policy(oid OID, polname NAME, polrelid OID, polcmd CHAR,
@@ -259,6 +261,24 @@ impl Session {
         skyql_engine::refuse_local_files(&mut conn)?;
         fill(&conn, &data.built())?;
         functions(&conn, settings, pid)?;
+        let built = data.built();
+        let classes: HashMap<String, i64> = built
+            .tables
+            .iter()
+            .filter_map(|t| {
+                let schema = built.schemas.iter().find(|s| s.0 == t.schema)?;
+                Some((format!("{}.{}", schema.1, t.name), t.oid))
+            })
+            .collect();
+        conn.create_scalar_function(
+            "to_regclass",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                let name: Option<String> = ctx.get(0)?;
+                Ok(name.and_then(|n| classes.get(&n.replace('"', "")).copied()))
+            },
+        )?;
         conn.create_scalar_function(
             "pg_cancel_backend",
             1,
@@ -503,6 +523,7 @@ fn functions(conn: &Connection, settings: Settings, pid: i32) -> rusqlite::Resul
         "inet_server_addr",
         "array_upper",
         "array_length",
+        "pg_get_serial_sequence",
         "pg_get_function_result",
         "pg_get_function_arguments",
         "pg_get_function_identity_arguments",
@@ -527,6 +548,19 @@ fn functions(conn: &Connection, settings: Settings, pid: i32) -> rusqlite::Resul
     conn.create_scalar_function("txid_current", 0, det, |_| Ok(1))?;
     conn.create_scalar_function("array_to_string", -1, det, |ctx| {
         ctx.get::<Option<String>>(0)
+    })?;
+    conn.create_scalar_function("to_regtype", 1, det, |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        Ok(name.and_then(|n| {
+            let n = n
+                .trim_start_matches("pg_catalog.")
+                .trim_matches('"')
+                .to_string();
+            TYPES
+                .iter()
+                .find(|t| t.1 == n || format_type(t.0 as i64) == Some(n.as_str()))
+                .map(|t| t.0)
+        }))
     })?;
     conn.create_scalar_function("format_type", 2, det, |ctx| {
         let oid: Option<i64> = ctx.get(0)?;

@@ -199,6 +199,24 @@ pub fn translate(
             Token::Eq
                 if target == Target::Catalog
                     && is_kw(toks.get(i + 1), "ANY")
+                    && is(toks.get(i + 2), &Token::LParen)
+                    && is_kw(toks.get(i + 3), "ARRAY")
+                    && is(toks.get(i + 4), &Token::LBracket) =>
+            {
+                // `= ANY (ARRAY[a, b])` → `IN (a, b)`
+                let close = (i + 5..toks.len()).find(|&j| is(toks.get(j), &Token::RBracket));
+                if let Some(j) = close
+                    && is(toks.get(j + 1), &Token::RParen)
+                {
+                    edits.push((t.start, toks[i + 4].end, " IN (".into()));
+                    edits.push((toks[j].start, toks[j + 1].end, ")".into()));
+                    i += 5;
+                    continue;
+                }
+            }
+            Token::Eq
+                if target == Target::Catalog
+                    && is_kw(toks.get(i + 1), "ANY")
                     && is(toks.get(i + 2), &Token::LParen) =>
             {
                 edits.push((t.start, toks[i + 1].end, " IN ".into()));
@@ -244,6 +262,7 @@ pub fn translate(
         }
         i += 1;
     }
+    edits.sort_by_key(|e| e.0);
     let mut out = String::with_capacity(sql.len());
     let mut at = 0;
     for (s, e, text) in edits {
@@ -396,8 +415,17 @@ fn catalog_word(toks: &[Tok], i: usize, edits: &mut Vec<(usize, usize, String)>)
             k - i + 1
         });
     }
+    // Aggregates into arrays: the catalog has none, a list reads alike.
+    if is_kw(Some(t), "array_agg") && is(toks.get(i + 1), &Token::LParen) {
+        edits.push((t.start, t.end, "group_concat".into()));
+        return Some(1);
+    }
     if is_kw(Some(t), "string_agg") && is(toks.get(i + 1), &Token::LParen) {
         edits.push((t.start, t.end, "group_concat".into()));
+        return Some(1);
+    }
+    if is_kw(Some(t), "json_build_object") && is(toks.get(i + 1), &Token::LParen) {
+        edits.push((t.start, t.end, "json_object".into()));
         return Some(1);
     }
     // ARRAY(SELECT ...) → (SELECT ...): the first element is what psql shows.
@@ -496,6 +524,14 @@ mod tests {
             "SELECT format_type(a.atttypid, NULL) FROM pg_catalog.pg_class c WHERE c.relname  REGEXP  '^(x)$'  AND n.nspname  NOT REGEXP  '^pg_' AND c.oid = '1'"
         );
         assert_eq!(param_count("SELECT $1, $3, '$4'"), 3);
+        let t = translate(
+            "SELECT 1 WHERE c.relkind = ANY (ARRAY['r'::VARCHAR, $1::VARCHAR]) AND x[1] = 2",
+            &[Param::Text("p".into())],
+            &r,
+            Target::Catalog,
+        )
+        .expect("translate");
+        assert_eq!(t.sql, "SELECT 1 WHERE c.relkind  IN ('r', 'p') AND x = 2");
         let t = translate(
             "select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x",
             &[],
