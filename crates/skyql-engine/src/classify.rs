@@ -256,6 +256,27 @@ fn query_has_limit(q: &ast::Query) -> bool {
     }
 }
 
+/// The top-level AND conjuncts of a condition (parentheses looked through).
+pub fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                walk(left, out);
+                walk(right, out);
+            }
+            Expr::Nested(inner) => walk(inner, out),
+            other => out.push(other),
+        }
+    }
+    let mut out = Vec::new();
+    walk(e, &mut out);
+    out
+}
+
 /// `a.b.c` or `"a.b.c"` as `a.b.c`.
 pub fn name_of(n: &ObjectName) -> String {
     n.0.iter()

@@ -69,8 +69,7 @@ pub fn move_parameters(
     if rights.is_empty() {
         return Ok(None);
     }
-    let mut conjuncts = Vec::new();
-    and_terms(selection, &mut conjuncts);
+    let conjuncts = crate::classify::conjuncts(selection);
     // (byte range of the condition in WHERE, index of the right table)
     let mut moves: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
     let offsets = Offsets::new(&stmt.text);
@@ -150,20 +149,6 @@ fn balanced_end(text: &str, a: usize, b: usize) -> usize {
         }
     }
     end
-}
-
-fn and_terms<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-    match e {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            and_terms(left, out);
-            and_terms(right, out);
-        }
-        other => out.push(other),
-    }
 }
 
 fn constant(e: &Expr) -> bool {

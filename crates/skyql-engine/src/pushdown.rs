@@ -113,8 +113,7 @@ pub fn label_terms(stmt: &Statement) -> Vec<String> {
     let Some(selection) = &select.selection else {
         return Vec::new();
     };
-    let mut conjuncts = Vec::new();
-    and_terms(selection, &mut conjuncts);
+    let conjuncts = crate::classify::conjuncts(selection);
     let ok = |s: &str| {
         s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
@@ -154,21 +153,6 @@ fn single_resource_select(stmt: &Statement) -> Option<(ast::Select, Vec<String>)
         refs.push(a.name.value.clone());
     }
     Some((*select, refs))
-}
-
-fn and_terms<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-    match e {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            and_terms(left, out);
-            and_terms(right, out);
-        }
-        Expr::Nested(inner) => and_terms(inner, out),
-        other => out.push(other),
-    }
 }
 
 fn string_of(e: &Expr) -> Option<&str> {
