@@ -129,7 +129,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
+
+/// Nesting deeper than this (parentheses, NOT) is refused rather than recursed into.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -179,6 +183,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} levels deep"));
+        }
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, String> {
         if self.is_word("NOT") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -231,7 +245,11 @@ pub fn parse(s: &str) -> Result<Option<Expr>, String> {
     if toks.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     if p.pos < p.toks.len() {
         return Err("unexpected text after the expression".into());
@@ -388,6 +406,10 @@ mod tests {
         assert!(parse("name = ").is_err());
         assert!(parse("(name = x").is_err());
         assert_eq!(parse("  ").unwrap(), None);
+        let deep = format!("{}a = b{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse(&deep).is_err());
+        let nots = format!("{}a = b", "NOT ".repeat(10_000));
+        assert!(parse(&nots).is_err());
     }
 
     #[test]

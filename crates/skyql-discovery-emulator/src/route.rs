@@ -123,16 +123,18 @@ fn match_from(tpl: &[Seg], req: &[String], vars: &mut Vec<(String, String)>) -> 
             false
         }
         Seg::Rest(name) => {
-            // Shortest first leaves the literals after `{+name}` their segments.
+            // Shortest first leaves the literals after `{+name}` their segments; the value
+            // is joined only once the rest has matched.
             for take in 1..=req.len() {
-                if req[..take].iter().any(String::is_empty) {
+                if req[take - 1].is_empty() {
                     return false;
                 }
-                vars.push((name.clone(), req[..take].join("/")));
+                let mark = vars.len();
                 if match_from(rest, &req[take..], vars) {
+                    vars.insert(mark, (name.clone(), req[..take].join("/")));
                     return true;
                 }
-                vars.pop();
+                vars.truncate(mark);
             }
             false
         }
