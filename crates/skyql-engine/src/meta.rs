@@ -374,6 +374,9 @@ fn describe(r: &Resource, extended: bool) -> Table {
         }
         t.push(row);
     }
+    if !r.notes.is_empty() {
+        t.notice = Some(r.notes.join("\n"));
+    }
     t
 }
 

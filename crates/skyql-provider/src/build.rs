@@ -190,6 +190,15 @@ fn build_resource(
         (a.verb, rank(&a.action), &a.name).cmp(&(b.verb, rank(&b.action), &b.name))
     });
     let columns = columns_of(doc, &methods);
+    let notes = pruned_row_schemas(doc, &methods)
+        .into_iter()
+        .map(|name| {
+            format!(
+                "note: schema {name} nests deeper than {} levels of JSON; its fields below that depth are read as empty objects",
+                crate::discovery::MAX_SCHEMA_NESTING
+            )
+        })
+        .collect();
     Resource {
         id: format!("{provider}.{service}.{sql_name}"),
         name: sql_name,
@@ -197,6 +206,7 @@ fn build_resource(
         variants,
         methods,
         columns,
+        notes,
     }
 }
 
@@ -380,6 +390,23 @@ fn push_columns(doc: &Document, cols: &mut Vec<Column>, properties: &BTreeMap<St
             description,
         });
     }
+}
+
+/// Names of the SELECT methods' row schemas that were too deep to read whole.
+fn pruned_row_schemas(doc: &Document, methods: &[Method]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for m in methods.iter().filter(|m| m.verb == SqlVerb::Select) {
+        if let Some(row) = row_schema(doc, m).filter(|s| s.pruned) {
+            let name = row
+                .id
+                .clone()
+                .unwrap_or_else(|| m.response.clone().unwrap_or_default());
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// The schema of one row a SELECT method yields.

@@ -140,6 +140,9 @@ pub struct Resource {
     pub methods: Vec<Method>,
     /// Response columns of the SELECT methods.
     pub columns: Vec<Column>,
+    /// What DESCRIBE should say about the columns, e.g. that a row schema
+    /// nests deeper than skyql reads.
+    pub notes: Vec<String>,
 }
 
 impl Resource {

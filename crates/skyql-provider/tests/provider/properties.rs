@@ -5,9 +5,9 @@
 //! Bounded case counts for CI; `PROPTEST_CASES=N` runs longer. Failing
 //! seeds are kept beside this file (`properties.regressions`, written when one fails).
 //!
-//! Known gap (issue 7, the provider's part): an item schema nested deeper
-//! than serde_json's recursion limit (about 60 inline levels) loses its
-//! columns; `deep_documents_never_panic` only checks that it fails cleanly.
+//! Schemas nested deeper than serde_json's recursion limit (about 60 inline
+//! levels) keep their columns: the loader empties only what lies below
+//! `MAX_SCHEMA_NESTING` and DESCRIBE notes it.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -142,10 +142,52 @@ proptest! {
     }
 
     #[test]
-    fn deep_documents_never_panic(doc in document(200)) {
+    fn deep_documents_keep_their_columns(doc in document(200)) {
         let bytes = doc.to_string();
-        if let Ok(svc) = Service::from_json(bytes.as_bytes(), "generated") {
-            let _ = svc.resource("things");
+        let svc = Service::from_json(bytes.as_bytes(), "generated").expect("a valid document loads");
+        let r = svc.resource("things").expect("things");
+        let s1_has_props = doc["schemas"]["S1"]["properties"]
+            .as_object()
+            .is_some_and(|p| !p.is_empty());
+        if s1_has_props {
+            prop_assert!(!r.columns.is_empty(), "no columns for {}", bytes);
         }
     }
+}
+
+#[test]
+fn a_too_deep_row_schema_keeps_its_columns_with_a_note() {
+    let mut deep = json!({ "type": "string" });
+    for _ in 0..100 {
+        deep = json!({ "type": "object", "properties": { "inner": deep } });
+    }
+    let doc = json!({
+        "kind": "discovery#restDescription",
+        "name": "gen", "version": "v1",
+        "rootUrl": "https://gen.googleapis.com/", "servicePath": "",
+        "schemas": {
+            "Thing": { "id": "Thing", "type": "object",
+                       "properties": { "name": { "type": "string" }, "deep": deep } }
+        },
+        "resources": { "things": { "methods": { "get": {
+            "id": "gen.things.get", "httpMethod": "GET", "path": "v1/things/{thingsId}",
+            "parameters": { "thingsId": { "type": "string", "location": "path", "required": true } },
+            "parameterOrder": ["thingsId"],
+            "response": { "$ref": "Thing" }
+        } } } }
+    });
+    let svc = Service::from_json(doc.to_string().as_bytes(), "gen").expect("loads");
+    let r = svc.resource("things").expect("things");
+    let names: Vec<(&str, &str)> = r
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty.as_str()))
+        .collect();
+    assert_eq!(names, [("deep", "object"), ("name", "string")]);
+    assert_eq!(r.notes.len(), 1);
+    assert!(
+        r.notes[0].contains("schema Thing nests deeper than 96 levels"),
+        "{:?}",
+        r.notes
+    );
 }
