@@ -289,11 +289,11 @@ impl Engine {
                 }
             }
             let Some(j) = close else {
-                return Err(Error::Syntax {
-                    line: stmt.line,
-                    column: 1,
-                    message: "`(EXEC ...` has no closing parenthesis".into(),
-                });
+                return Err(Error::syntax_at(
+                    stmt,
+                    i,
+                    "`(EXEC ...` has no closing parenthesis",
+                ));
             };
             let inner = &stmt.text[stmt.spans[i + 1].start..stmt.spans[j].start];
             let Some(exec_stmt) = split_statements(inner)?.pop() else {

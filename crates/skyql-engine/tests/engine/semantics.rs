@@ -587,3 +587,13 @@ fn an_operation_still_running_at_the_await_timeout_is_the_apis_error() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unclosed_exec_in_from_points_at_its_parenthesis() {
+    let mut e = env();
+    let err = e.fail("SELECT *\nFROM (EXEC google.compute.disks.list @project='p'");
+    assert!(
+        err.starts_with("syntax error at line 2, column 6: `(EXEC ...` has no closing parenthesis"),
+        "{err}"
+    );
+}
