@@ -183,4 +183,20 @@ fn postgres_fdw_reads_jobs_with_parameters_pushed_down() {
         columns.contains("displayName") && columns.contains("projectsId"),
         "{columns}"
     );
+    // A whole service at once: every resource becomes a foreign table.
+    psql(
+        &cluster,
+        "CREATE SCHEMA aip_all; IMPORT FOREIGN SCHEMA aiplatform FROM SERVER skyql INTO aip_all;",
+    );
+    let tables = psql(
+        &cluster,
+        "SELECT count(*) FROM information_schema.foreign_tables WHERE foreign_table_schema = 'aip_all'",
+    );
+    let resources = srv
+        .registry
+        .service("aiplatform")
+        .expect("aiplatform")
+        .resources
+        .len();
+    assert_eq!(tables.trim(), resources.to_string());
 }
