@@ -27,7 +27,7 @@ use axum::response::Response;
 use crate::auth::{BearerCheck, unauthenticated};
 use crate::fields::Shape;
 use crate::methods::{Query, list_json};
-use crate::org::{ORGANIZATION_DOMAIN, ORGANIZATION_ID, organization_name};
+use crate::org::{Folder, ORGANIZATION_DOMAIN, ORGANIZATION_ID, Project, organization_name};
 use crate::routing::split_segments;
 use crate::server::parse_query;
 use crate::state::Inner;
@@ -160,13 +160,15 @@ fn page_size(query: &Query) -> Result<usize, ApiError> {
     }
 }
 
-/// One page of `items` (already in order) with a sealed token to the next.
-fn page(
+/// One page of `items` (already in order; only the page is written out by `json`) with
+/// a sealed token to the next.
+fn page<T>(
     inner: &Inner,
     field: &str,
     scope: &str,
     query: &Query,
-    items: Vec<Json>,
+    items: Vec<T>,
+    json: impl Fn(T) -> Json,
 ) -> Result<Json, ApiError> {
     let size = page_size(query)?;
     let start = match query.param("pageToken") {
@@ -182,7 +184,7 @@ fn page(
             })?,
     };
     let total = items.len();
-    let shown: Vec<Json> = items.into_iter().skip(start).take(size).collect();
+    let shown: Vec<Json> = items.into_iter().skip(start).take(size).map(json).collect();
     let end = start + shown.len();
     let next = (end < total).then(|| inner.pages.seal(scope, end as i64, 0));
     Ok(list_json(field, shown, next))
@@ -355,15 +357,12 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
     let result = match kind {
         CrmKind::ProjectList => {
             let parent = parent_param(inner, &query)?;
-            let items = visible()
-                .filter(|p| p.parent == parent)
-                .map(|p| p.json())
-                .collect();
+            let items = visible().filter(|p| p.parent == parent).collect();
             let scope = format!(
                 "crm.projects.list|{parent}|{}",
                 query.param("showDeleted").unwrap_or("")
             );
-            page(inner, "projects", &scope, &query, items)?
+            page(inner, "projects", &scope, &query, items, Project::json)?
         }
         CrmKind::ProjectSearch => {
             let q = query.param("query").unwrap_or("");
@@ -399,7 +398,6 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
                         _ => None,
                     })
                 })
-                .map(|p| p.json())
                 .collect();
             page(
                 inner,
@@ -407,6 +405,7 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
                 &format!("crm.projects.search|{q}"),
                 &query,
                 items,
+                Project::json,
             )?
         }
         CrmKind::ProjectGet => org
@@ -416,17 +415,12 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
             .ok_or_else(no_permission)?,
         CrmKind::FolderList => {
             let parent = parent_param(inner, &query)?;
-            let items = org
-                .folders
-                .iter()
-                .filter(|f| f.parent == parent)
-                .map(|f| f.json())
-                .collect();
+            let items = org.folders.iter().filter(|f| f.parent == parent).collect();
             let scope = format!(
                 "crm.folders.list|{parent}|{}",
                 query.param("showDeleted").unwrap_or("")
             );
-            page(inner, "folders", &scope, &query, items)?
+            page(inner, "folders", &scope, &query, items, Folder::json)?
         }
         CrmKind::FolderSearch => {
             let q = query.param("query").unwrap_or("");
@@ -442,7 +436,6 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
                         _ => None,
                     })
                 })
-                .map(|f| f.json())
                 .collect();
             page(
                 inner,
@@ -450,6 +443,7 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
                 &format!("crm.folders.search|{q}"),
                 &query,
                 items,
+                Folder::json,
             )?
         }
         CrmKind::FolderGet => org.folder(id).map(|f| f.json()).ok_or_else(no_permission)?,
@@ -478,6 +472,7 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
                 &format!("crm.organizations.search|{q}|{}", organization_name()),
                 &query,
                 items,
+                |j| j,
             )?
         }
     };
