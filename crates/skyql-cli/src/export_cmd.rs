@@ -79,6 +79,13 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
         FileFormat::Parquet => Format::Parquet,
         FileFormat::Jsonl => Format::Jsonl,
     };
+    if global.dry_run {
+        // A dry run sends nothing: its empty result would be a manifest
+        // that calls the export complete.
+        bail!(
+            "--dry-run sends no request, so there are no rows to export; use skyql exec --dry-run to see the requests"
+        );
+    }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let on_error = args.on_error.clone().unwrap_or_default();
     // Until the engine splits fan-outs and accounts per request group, a
