@@ -110,3 +110,13 @@ def test_merge_passes_a_complete_export_and_fails_a_failed_group(skyql, tmp_path
     (tmp_path / "part-1-of-1.parquet").unlink()
     missing = skyql("export", "--merge", str(tmp_path), check=False)
     assert missing.returncode == 1 and "part-1-of-1.parquet (shard 1/1) is missing" in missing.stderr
+
+
+def test_bad_options_are_refused_with_what_to_do(skyql, tmp_path):
+    bad_shard = skyql("export", "--emulator", "--format", "jsonl", "--out", str(tmp_path), "--shard", "5/4", JOBS, check=False)
+    assert bad_shard.returncode == 2 and "the part must be from 1 to 4" in bad_shard.stderr
+    dry = skyql("export", "--dry-run", "--emulator", "--format", "jsonl", "--out", str(tmp_path), JOBS, check=False)
+    assert dry.returncode == 1 and "--dry-run sends no request" in dry.stderr
+    nothing = skyql("export", "--merge", str(tmp_path), check=False)
+    assert nothing.returncode == 1 and "no manifest" in nothing.stderr
+    assert not list(tmp_path.iterdir()), "a refused export writes nothing"
