@@ -5,6 +5,7 @@ use crate::Error;
 use crate::auth::{Auth, EnvFn, process_env};
 use crate::config::{ClientConfig, DryRunRequest};
 use crate::fetch::{Capped, describe, read_capped};
+use crate::quota::{Scheduler, project_of, service_of};
 use crate::target::{check_base, is_loopback, may_carry_token, request_url};
 use serde_json::Value;
 use std::sync::Arc;
@@ -49,6 +50,49 @@ struct Inner {
     http: reqwest::Client,
     permits: Semaphore,
     auth: Auth,
+    scheduler: Scheduler,
+    stats: Counters,
+}
+
+/// The counters behind [`ClientStats`].
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    failed: AtomicU64,
+    throttled: AtomicU64,
+    waits: AtomicU64,
+    wait_millis: AtomicU64,
+}
+
+/// What a client has done: calls asked for, HTTP attempts, retries, calls
+/// that ended in an error, rate-limit answers (429) and waits for a
+/// rate-limit bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    pub requests: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub failed: u64,
+    pub throttled: u64,
+    pub waits: u64,
+    pub wait_millis: u64,
+}
+
+impl ClientStats {
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &ClientStats) -> ClientStats {
+        ClientStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            attempts: self.attempts.saturating_sub(earlier.attempts),
+            retries: self.retries.saturating_sub(earlier.retries),
+            failed: self.failed.saturating_sub(earlier.failed),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+            waits: self.waits.saturating_sub(earlier.waits),
+            wait_millis: self.wait_millis.saturating_sub(earlier.wait_millis),
+        }
+    }
 }
 
 impl Client {
@@ -92,6 +136,8 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 permits: Semaphore::new(config.concurrency.max(1)),
+                scheduler: Scheduler::new(config.quotas.clone()),
+                stats: Counters::default(),
                 config,
                 endpoint,
                 http,
@@ -102,11 +148,61 @@ impl Client {
 
     /// Sends one API request; retries 429/503 (any method), 502/504 and
     /// transport errors (idempotent methods; connection failures for any),
-    /// with exponential backoff and jitter, honouring Retry-After; refreshes
-    /// the token once on 401. Holds a concurrency permit while in flight
-    /// (including its backoff waits). An empty 2xx body is `{}`.
+    /// with exponential backoff and jitter, honouring Retry-After, until
+    /// `retry_deadline` has passed; refreshes the token once on 401. Waits
+    /// for its rate-limit buckets first (a 429 slows its narrowest bucket
+    /// down), then holds a concurrency permit while in flight (not while
+    /// waiting). An error after retries says how many attempts it made
+    /// ([`Error::GaveUp`]). An empty 2xx body is `{}`.
     pub async fn send(&self, req: ApiRequest) -> Result<Value, Error> {
+        let started = std::time::Instant::now();
+        let stats = &self.inner.stats;
+        stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut attempts = 0u32;
+        let mut retries = 0u32;
+        let result = self
+            .send_attempts(req, started, &mut attempts, &mut retries)
+            .await;
+        if result.is_err() {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        result.map_err(|e| {
+            if retries > 0 {
+                Error::GaveUp {
+                    attempts,
+                    seconds: started.elapsed().as_secs_f64(),
+                    last: Box::new(e),
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    /// What the client has done so far (all statements together): the
+    /// engine takes the difference around a statement.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner.stats;
+        ClientStats {
+            requests: s.requests.load(Ordering::Relaxed),
+            attempts: s.attempts.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            throttled: s.throttled.load(Ordering::Relaxed),
+            waits: s.waits.load(Ordering::Relaxed),
+            wait_millis: s.wait_millis.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn send_attempts(
+        &self,
+        req: ApiRequest,
+        started: std::time::Instant,
+        attempts: &mut u32,
+        retries: &mut u32,
+    ) -> Result<Value, Error> {
         let inner = &self.inner;
+        let stats = &inner.stats;
         let method_name = req.method.trim().to_ascii_uppercase();
         let target = self.request_url(&req)?;
         let url = target.to_string();
@@ -134,14 +230,41 @@ impl Client {
             return Ok(Value::Null);
         }
         let token_allowed = may_carry_token(&target, inner.endpoint.as_ref());
-        let _permit = inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Config("the client is shutting down".into()))?;
+        let buckets = inner.scheduler.keys(
+            &service_of(&req.root_url),
+            project_of(&req.path, &req.query).as_deref(),
+        );
+        let deadline = inner.config.retry_deadline;
+        // Whether another attempt may start after `wait`.
+        let may_retry = |attempt: u32, wait: Duration| {
+            attempt < inner.config.max_retries && started.elapsed() + wait <= deadline
+        };
         let mut attempt: u32 = 0;
         let mut refreshed = false;
+        let mut wait = Duration::ZERO;
         loop {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            if attempt > *retries {
+                *retries = attempt;
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            // The rate buckets first: a throttled project waits here without
+            // holding a permit that another project could use.
+            let slot = inner.scheduler.reserve(&buckets);
+            if !slot.is_zero() {
+                stats.waits.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .wait_millis
+                    .fetch_add(slot.as_millis() as u64, Ordering::Relaxed);
+                tokio::time::sleep(slot).await;
+            }
+            let _permit = inner
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| Error::Config("the client is shutting down".into()))?;
             let token = if token_allowed || !inner.auth.sends_token() {
                 inner.auth.token().await?
             } else {
@@ -166,6 +289,8 @@ impl Client {
                 url: url.clone(),
                 message: describe(e),
             };
+            *attempts += 1;
+            stats.attempts.fetch_add(1, Ordering::Relaxed);
             let resp = match rb.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -173,8 +298,8 @@ impl Client {
                     // repeat whatever the method.
                     let retry =
                         e.is_connect() || (idempotent && (e.is_timeout() || e.is_request()));
-                    if retry && attempt < inner.config.max_retries {
-                        tokio::time::sleep(backoff(attempt, None)).await;
+                    wait = backoff(attempt, None);
+                    if retry && may_retry(attempt, wait) {
                         attempt += 1;
                         continue;
                     }
@@ -198,8 +323,8 @@ impl Client {
                     });
                 }
                 Err(Capped::Transport(e)) => {
-                    if idempotent && attempt < inner.config.max_retries {
-                        tokio::time::sleep(backoff(attempt, None)).await;
+                    wait = backoff(attempt, None);
+                    if idempotent && may_retry(attempt, wait) {
                         attempt += 1;
                         continue;
                     }
@@ -214,6 +339,7 @@ impl Client {
                 }
             };
             if (200..300).contains(&status) {
+                inner.scheduler.succeeded(&buckets);
                 return parse_success(&method_name, &url, status, &bytes);
             }
             if status == 401
@@ -223,12 +349,18 @@ impl Client {
             {
                 inner.auth.invalidate(t).await;
                 refreshed = true;
+                wait = Duration::ZERO;
                 continue;
             }
+            let rate_limited = status == 429 || (status == 403 && is_rate_limit_body(&bytes));
+            if rate_limited {
+                stats.throttled.fetch_add(1, Ordering::Relaxed);
+                inner.scheduler.throttled(&buckets, retry_after);
+            }
             let retryable =
-                matches!(status, 429 | 503) || (idempotent && matches!(status, 502 | 504));
-            if retryable && attempt < inner.config.max_retries {
-                tokio::time::sleep(backoff(attempt, retry_after)).await;
+                rate_limited || status == 503 || (idempotent && matches!(status, 502 | 504));
+            wait = backoff(attempt, retry_after);
+            if retryable && may_retry(attempt, wait) {
                 attempt += 1;
                 continue;
             }
@@ -281,6 +413,29 @@ fn random_unit() -> f64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 31;
     (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A 403 that is a rate limit, not a refusal: Google's older APIs answer
+/// `rateLimitExceeded` / `userRateLimitExceeded` that way, newer ones carry
+/// an ErrorInfo reason `RATE_LIMIT_EXCEEDED`.
+fn is_rate_limit_body(body: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let e = &v["error"];
+    let legacy = e["errors"].as_array().into_iter().flatten().any(|x| {
+        matches!(
+            x["reason"].as_str(),
+            Some("rateLimitExceeded" | "userRateLimitExceeded")
+        )
+    });
+    let info = e["details"].as_array().into_iter().flatten().any(|d| {
+        matches!(
+            d["reason"].as_str(),
+            Some("RATE_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED")
+        )
+    });
+    legacy || info
 }
 
 /// A 2xx body: JSON, or `{}` when empty.

@@ -3,6 +3,7 @@
 //! StackQL's `--auth` JSON without touching the network.
 
 use crate::Error;
+use crate::quota::Quotas;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,8 +61,14 @@ pub struct ClientConfig {
     pub dry_run_sink: Option<DryRunSink>,
     /// A response body (or fetched document) larger than this is an error.
     pub max_response_bytes: usize,
-    /// Retries after the first attempt.
+    /// Retries after the first attempt, at most (the deadline usually ends
+    /// them first).
     pub max_retries: u32,
+    /// No retry starts later than this after the first attempt: retries are
+    /// budgeted by time, so a run of transient faults does not exhaust them.
+    pub retry_deadline: Duration,
+    /// Rate limits per (service, project), per service and overall.
+    pub quotas: Quotas,
     pub user_agent: String,
 }
 
@@ -75,7 +82,9 @@ impl Default for ClientConfig {
             dry_run: false,
             dry_run_sink: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            max_retries: 5,
+            max_retries: 1000,
+            retry_deadline: Duration::from_secs(120),
+            quotas: Quotas::default(),
             user_agent: concat!("skyql/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }

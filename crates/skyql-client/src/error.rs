@@ -64,6 +64,59 @@ pub enum Error {
     Config(String),
     #[error("`{url}` is not an http(s) URL")]
     BadUrl { url: String },
+    /// The last error of a request that was retried until its deadline (or
+    /// its retry cap) ran out.
+    #[error(
+        "{last} (gave up after {attempts} attempts in {seconds:.1} s; \
+         raise --retry-deadline to keep trying longer)"
+    )]
+    GaveUp {
+        attempts: u32,
+        seconds: f64,
+        last: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The error behind any [`Error::GaveUp`] wrapping.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::GaveUp { last, .. } => last.root(),
+            e => e,
+        }
+    }
+
+    /// The HTTP status of an answer that was an error.
+    pub fn http_status(&self) -> Option<u16> {
+        match self.root() {
+            Error::Api { status, .. } | Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The codes that name this error, for `--on-error skip:CODES`: the
+    /// google.rpc status (`PERMISSION_DENIED`), the reasons of its
+    /// ErrorInfo details (`SERVICE_DISABLED`) and the HTTP status (`403`).
+    pub fn codes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Error::Api { code, details, .. } = self.root() {
+            if !code.is_empty() {
+                out.push(code.to_ascii_uppercase());
+            }
+            for d in details {
+                if let Some(r) = d.get("reason").and_then(Value::as_str) {
+                    out.push(r.to_ascii_uppercase());
+                }
+            }
+        }
+        if let Some(s) = self.http_status() {
+            out.push(s.to_string());
+        }
+        if matches!(self.root(), Error::Transport { .. }) {
+            out.push("TRANSPORT".into());
+        }
+        out
+    }
 }
 
 /// `64 MiB`, or bytes when not a whole number of MiB.

@@ -14,11 +14,19 @@
 //! - Tokens are cached until a quarter of their lifetime (at most 60 s) before
 //!   they expire; concurrent requests wait for one refresh. A 401 drops the
 //!   token and retries once with a new one (not for fixed tokens).
-//! - Retries: 429 and 503 for every method; 502, 504, timeouts and broken
-//!   connections for idempotent ones (GET, PUT, DELETE); refused connections
-//!   for all. Backoff 200 ms doubling to 5 s, with jitter; `Retry-After`
-//!   seconds are honoured up to 60 s. After `max_retries` the last error is
-//!   returned. A request holds its concurrency permit through its retries.
+//! - Retries: 429 (and a 403 whose reason is a rate limit) and 503 for
+//!   every method; 502, 504, timeouts and broken connections for idempotent
+//!   ones (GET, PUT, DELETE); refused connections for all. Never a 403
+//!   SERVICE_DISABLED / PERMISSION_DENIED. Backoff 200 ms doubling to 5 s,
+//!   with jitter; `Retry-After` seconds are honoured up to 60 s. Retries
+//!   are budgeted by `retry_deadline` (120 s by default); the error after
+//!   them is [`Error::GaveUp`], saying how many attempts were made. A
+//!   request holds a concurrency permit only while in flight.
+//! - Rate limits ([`Quotas`], `quota.rs`): token buckets per (service,
+//!   project), per service and overall, from Google's published quotas;
+//!   a 429 slows the narrowest bucket and Retry-After holds it.
+//! - [`Client::stats`] counts calls, attempts, retries, failures, 429s and
+//!   rate-limit waits, for the engine's per-statement accounting.
 //! - Answers: an empty 2xx body is `{}`; Google's error JSON becomes
 //!   [`Error::Api`]; any other error body becomes [`Error::Status`] with its
 //!   first 200 characters.
@@ -38,10 +46,12 @@ mod client;
 mod config;
 mod error;
 mod fetch;
+mod quota;
 mod target;
 
-pub use client::{ApiRequest, Client};
+pub use client::{ApiRequest, Client, ClientStats};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, DryRunRequest, DryRunSink};
 pub use error::Error;
 pub use fetch::fetch_bytes;
+pub use quota::{DEFAULT_PER_PROJECT_PER_MINUTE, DEFAULT_RATES, Quotas, ServiceRate};
 pub use target::redact;

@@ -852,7 +852,8 @@ async fn connection_refused_is_retried_then_reported() {
         })
         .await
         .expect_err("refused");
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err.root(), Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::GaveUp { attempts: 2, .. }), "{err:?}");
     assert!(
         err.to_string()
             .starts_with(&format!("POST {dead}/{JOBS}: ")),
@@ -893,8 +894,13 @@ async fn retries_give_up_with_the_last_error() {
     let client = client_at(&running.base_url, sa_json(&running), |c| c.max_retries = 2);
     let err = client.send(get(JOBS)).await.expect_err("always failing");
     assert!(
-        matches!(&err, Error::Api { status: 429 | 503, code, .. } if code == "RESOURCE_EXHAUSTED" || code == "UNAVAILABLE"),
+        matches!(err.root(), Error::Api { status: 429 | 503, code, .. } if code == "RESOURCE_EXHAUSTED" || code == "UNAVAILABLE"),
         "{err:?}"
+    );
+    assert!(matches!(&err, Error::GaveUp { attempts: 3, .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("gave up after 3 attempts"),
+        "{err}"
     );
     let s = stats(&running).await;
     assert_eq!(
@@ -1286,3 +1292,6 @@ async fn responses_and_documents_over_the_size_cap_are_errors() {
         .to_string();
     assert!(!e.contains("u:pw"), "{e}");
 }
+
+#[path = "client/scheduling.rs"]
+mod scheduling;
