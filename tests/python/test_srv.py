@@ -194,3 +194,12 @@ def test_sqlalchemy_connects_and_inspects(srv):
     assert columns["createTime"] == "TIMESTAMP"
     assert "projectsId" in columns
     engine.dispose()
+
+
+def test_binary_parameters(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        n = conn.execute(
+            "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = %b AND locationsId = %b AND pageSize = %b",
+            ("demo-project", "us-central1", 5),
+        ).fetchone()[0]
+        assert n > 5

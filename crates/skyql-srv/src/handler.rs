@@ -471,12 +471,31 @@ fn params_of(portal: &Portal<String>) -> PgWireResult<Vec<Param>> {
             Type::TIMESTAMPTZ => portal
                 .parameter::<chrono::DateTime<chrono::FixedOffset>>(i, &ty)?
                 .map(|v| Param::Text(v.to_rfc3339())),
-            _ => portal
-                .parameters
-                .get(i)
-                .cloned()
-                .flatten()
-                .map(|b| Param::Text(String::from_utf8_lossy(&b).into_owned())),
+            // Text, and anything sent as text: its characters as written.
+            ref t
+                if !portal.parameter_format.is_binary(i)
+                    || matches!(
+                        *t,
+                        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+                    ) =>
+            {
+                portal
+                    .parameters
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .map(|b| Param::Text(String::from_utf8_lossy(&b).into_owned()))
+            }
+            other => {
+                return Err(user_error(
+                    "22P03",
+                    format!(
+                        "parameter ${} is sent in binary as {}, which skyql srv does not read; send it as text",
+                        i + 1,
+                        other.name()
+                    ),
+                ));
+            }
         };
         out.push(p.unwrap_or(Param::Null));
     }
