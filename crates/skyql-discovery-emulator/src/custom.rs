@@ -2,7 +2,9 @@
 //! small change of the stored resource: compute's `setLabels` (with compute's
 //! `labelFingerprint` check: a stale one is 412 `conditionNotMet`) and
 //! `instances.start` / `instances.stop` (status `RUNNING` / `TERMINATED`), each
-//! answering a `compute#operation`. Every other custom method stays a 501.
+//! answering a `compute#operation`; and `operations.cancel` of AIP services (an
+//! unfinished operation ends at once with `error.code = 1`, CANCELLED). Every other
+//! custom method stays a 501.
 
 use serde_json::{Map, Value};
 
@@ -14,6 +16,9 @@ use crate::google_error::ApiError;
 
 /// Runs a modelled custom method; `None` when the method is not one.
 pub fn run(state: &State, call: &Call<'_>) -> Option<Result<Reply, ApiError>> {
+    if call.method.id.ends_with(".operations.cancel") && call.api.family == Family::Aip {
+        return Some(cancel_operation(state, call));
+    }
     if call.api.family != Family::Compute {
         return None;
     }
@@ -113,4 +118,28 @@ fn change(
         None,
         now,
     )
+}
+
+/// google.longrunning `CancelOperation`: an unfinished operation is done now, cancelled.
+fn cancel_operation(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
+    let key = target_key(call);
+    let (coll, id) = split_key(&key).ok_or_else(|| call.not_found(&key))?;
+    let api_id = state.api_id(call.api);
+    let now = state.clock.now_us();
+    let mut store = state.store.write().map_err(lock_err)?;
+    let item = store
+        .get_mut(&api_id, &coll, &id)
+        .ok_or_else(|| call.not_found(&key))?;
+    if let Some(op) = item.op.as_mut()
+        && now < op.done_us
+    {
+        op.done_us = now;
+        op.error = Some((499, "CANCELLED".into(), "Operation was cancelled.".into()));
+        store.generation += 1;
+    }
+    Ok(Reply {
+        status: 200,
+        body: Some(Value::Object(Map::new())),
+        schema: call.method.response.clone(),
+    })
 }

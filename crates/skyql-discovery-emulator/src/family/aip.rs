@@ -175,6 +175,7 @@ pub fn render_operation(item: &Item, now_us: i64) -> Value {
 
 fn grpc_code(http: u16) -> u16 {
     match http {
+        499 => 1,
         400 => 3,
         404 => 5,
         409 => 6,

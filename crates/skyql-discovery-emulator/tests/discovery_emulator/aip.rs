@@ -257,3 +257,73 @@ async fn wrapped_create_requests() {
     assert_eq!(got["displayName"], "Demo");
     assert!(got.get("instance").is_none());
 }
+
+/// A long-running operation finishes on the clock, or at once when cancelled.
+#[tokio::test]
+async fn operations_finish_on_the_clock_or_when_cancelled() {
+    let Some(emu) = start(
+        &["workflows"],
+        Config {
+            clock: skyql_emulator::ClockMode::Frozen,
+            operation_duration: std::time::Duration::from_secs(10),
+            ..Config::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let parent = "/v1/projects/demo/locations/us-central1";
+    let op = emu
+        .ok(
+            "POST",
+            &format!("{parent}/workflows?workflowId=a"),
+            Some(json!({"sourceContents": "main: {}"})),
+        )
+        .await;
+    assert!(op.get("done").is_none(), "{op}");
+    assert!(op.get("response").is_none());
+    let name = op["name"].as_str().unwrap().to_string();
+    emu.ok("POST", "/emulator/clock:advance?seconds=10", None)
+        .await;
+    let done = emu.ok("GET", &format!("/v1/{name}"), None).await;
+    assert_eq!(done["done"], true);
+    assert_eq!(
+        done["response"]["name"],
+        "projects/demo/locations/us-central1/workflows/a"
+    );
+
+    let ops = emu.ok("GET", &format!("{parent}/operations"), None).await;
+    assert_eq!(ops["operations"].as_array().unwrap().len(), 1);
+
+    // spanner documents operations.cancel beside its instances.
+    let Some(emu) = start(
+        &["spanner"],
+        Config {
+            clock: skyql_emulator::ClockMode::Frozen,
+            operation_duration: std::time::Duration::from_secs(10),
+            ..Config::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let op = emu
+        .ok(
+            "POST",
+            "/v1/projects/demo/instances",
+            Some(json!({"instanceId": "i", "instance": {"displayName": "I"}})),
+        )
+        .await;
+    let name = op["name"].as_str().unwrap().to_string();
+    assert!(
+        name.starts_with("projects/demo/instances/i/operations/"),
+        "{name}"
+    );
+    emu.ok("POST", &format!("/v1/{name}:cancel"), None).await;
+    let cancelled = emu.ok("GET", &format!("/v1/{name}"), None).await;
+    assert_eq!(cancelled["done"], true);
+    assert_eq!(cancelled["error"]["code"], 1);
+    assert!(cancelled.get("response").is_none());
+}
