@@ -109,6 +109,33 @@ fn psql_runs_several_statements_per_message_and_session_commands() {
 }
 
 #[test]
+fn psql_cursors_page_through_a_result() {
+    if psql().is_none() {
+        return;
+    }
+    let srv = start();
+    let q = format!(
+        "SELECT name FROM google.aiplatform.custom_jobs WHERE projectsId = '{PROJECT}' AND locationsId = 'us-central1'"
+    );
+    let total = srv.engine_count(&format!("SELECT count(*) FROM ({q})"));
+    let out = ok(&run(
+        &srv,
+        &[
+            "-A",
+            "-t",
+            "-c",
+            &format!(
+                "BEGIN; DECLARE c CURSOR FOR {q}; FETCH 2 FROM c; FETCH ALL FROM c; FETCH 5 FROM c; CLOSE c; COMMIT"
+            ),
+        ],
+    ));
+    let names: Vec<&str> = out.lines().filter(|l| l.starts_with("projects/")).collect();
+    assert_eq!(names.len() as i64, total, "{out}");
+    let out = run(&srv, &["-c", "FETCH 1 FROM nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("34000"));
+}
+
+#[test]
 fn psql_gets_errors_with_sqlstate_and_skyqls_message() {
     if psql().is_none() {
         return;
