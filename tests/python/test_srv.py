@@ -203,3 +203,24 @@ def test_binary_parameters(srv):
             ("demo-project", "us-central1", 5),
         ).fetchone()[0]
         assert n > 5
+
+
+def test_delete_with_await(srv):
+    with psycopg.connect(srv, autocommit=True) as conn:
+        job = conn.execute(
+            "SELECT customJobsId FROM google.aiplatform.custom_jobs WHERE projectsId = %s"
+            " AND locationsId = %s AND state = 'JOB_STATE_FAILED' LIMIT 1",
+            ("demo-project", "europe-west4"),
+        ).fetchone()[0]
+        cur = conn.execute(
+            "DELETE /*+ AWAIT */ FROM google.aiplatform.custom_jobs"
+            " WHERE projectsId = %s AND locationsId = %s AND customJobsId = %s",
+            ("demo-project", "europe-west4", job),
+        )
+        assert cur.statusmessage == "DELETE 1"
+        left = conn.execute(
+            "SELECT count(*) FROM google.aiplatform.custom_jobs"
+            " WHERE projectsId = %s AND locationsId = %s AND customJobsId = %s",
+            ("demo-project", "europe-west4", job),
+        )
+        assert left.fetchone()[0] == 0
