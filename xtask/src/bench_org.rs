@@ -240,6 +240,22 @@ fn spawn_export(
 
 /// Waits for a skyql process; its stdout, or an error with its stderr.
 fn finish(child: Child) -> Result<Vec<u8>> {
+    finish_by(child, None)?.context("skyql was stopped")
+}
+
+/// Waits for a skyql process until `deadline` (if any); `None` when it was still running
+/// then (it is killed). Its stdout, or an error with its stderr.
+fn finish_by(mut child: Child, deadline: Option<Instant>) -> Result<Option<Vec<u8>>> {
+    if let Some(deadline) = deadline {
+        while child.try_wait()?.is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let out = child.wait_with_output()?;
     if !out.status.success() {
         bail!(
@@ -248,7 +264,7 @@ fn finish(child: Child) -> Result<Vec<u8>> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(out.stdout)
+    Ok(Some(out.stdout))
 }
 
 /// (rows, distinct projects) of the JSONL part files an export wrote into `dir`.
@@ -271,9 +287,12 @@ fn exported(dir: &Path) -> Result<(u64, u64)> {
     Ok((rows, projects.len() as u64))
 }
 
-/// Reads the (jobs, projects) a counting skyql printed.
-fn counts(child: Child) -> Result<(u64, u64)> {
-    let stdout = finish(child)?;
+/// Reads the (jobs, projects) a counting skyql printed; `None` if it had not finished
+/// by `deadline`.
+fn counts_by(child: Child, deadline: Option<Instant>) -> Result<Option<(u64, u64)>> {
+    let Some(stdout) = finish_by(child, deadline)? else {
+        return Ok(None);
+    };
     let v: Value = serde_json::from_slice(&stdout).with_context(|| {
         format!(
             "skyql printed no JSON: {}",
@@ -287,7 +306,7 @@ fn counts(child: Child) -> Result<(u64, u64)> {
             .or_else(|| row[k].as_str().and_then(|s| s.parse().ok()))
             .with_context(|| format!("no `{k}` in {v}"))
     };
-    Ok((num("jobs")?, num("projects")?))
+    Ok(Some((num("jobs")?, num("projects")?)))
 }
 
 /// API requests the emulator answered (every status), from `/emulator/stats`.
@@ -395,26 +414,49 @@ pub fn run(args: &[String]) -> Result<()> {
         let (needed, best) = ideal(&o, quota, source);
         // A binding quota is spent by one run: one run, on a fresh emulator.
         let runs = if qi == 0 { o.runs } else { 1 };
+        // A run may take at most five times the ideal (two minutes at least): a client
+        // that waits in lock-step would otherwise hold the benchmark for an hour.
+        let allowed = (best * 5).max(Duration::from_secs(120));
         let mut times = Vec::new();
         let mut answered_total = (0, 0);
+        let mut unfinished = None;
         for _ in 0..runs {
             let emu = start_emulator(&bin, &work, &o, quota)?;
             if memory.is_none() {
                 memory = Some((emu.startup, crate::bench_emulator::rss_kib(emu.child.id())?));
             }
             let started = Instant::now();
-            let got = counts(spawn_count(&bin, &emu, &home, &sql, None)?)?;
-            times.push(started.elapsed());
-            check(&o, got)?;
+            let child = spawn_count(&bin, &emu, &home, &sql, None)?;
+            let got = counts_by(child, Some(started + allowed))?;
+            let elapsed = started.elapsed();
             let a = rt.block_on(answered(&emu.base_url))?;
             answered_total = (answered_total.0 + a.0, answered_total.1 + a.1);
+            match got {
+                Some(got) => {
+                    times.push(elapsed);
+                    check(&o, got)?;
+                }
+                None => {
+                    unfinished = Some(a);
+                    break;
+                }
+            }
         }
-        times.sort();
-        let median = times[times.len() / 2];
         let from = match source {
             Source::Tree => "folder tree (Resource Manager)",
             Source::List => "`IN` list of project ids",
         };
+        if let Some((all, limited)) = unfinished {
+            println!(
+                "| one process, {from} | {quota}/min | {all} ({limited}) of {needed} needed | not finished in {}: stopped | {} | over {:.0}× |",
+                secs(allowed),
+                secs(best),
+                allowed.as_secs_f64() / best.as_secs_f64().max(1e-9)
+            );
+            continue;
+        }
+        times.sort();
+        let median = times[times.len() / 2];
         println!(
             "| one process, {from}{} | {quota}/min | {} ({}) per run, {needed} needed | {} | {} | {:.2}× |",
             if runs > 1 {
@@ -448,6 +490,7 @@ pub fn run(args: &[String]) -> Result<()> {
                     o: &o,
                     quota,
                     source,
+                    allowed,
                 };
                 match run_shards(&ctx, mode, &sql, &rt) {
                     Ok((answered, wall)) => println!(
@@ -499,6 +542,8 @@ struct Run<'a> {
     o: &'a Options,
     quota: u32,
     source: Source,
+    /// The longest a run may take.
+    allowed: Duration,
 }
 
 /// Four shards side by side on a fresh emulator: (requests answered, 429s) and the
@@ -524,10 +569,16 @@ fn run_shards(
         .collect::<Result<Vec<_>>>()?;
     let mut sum = (0, 0);
     let mut failed = None;
+    let deadline = Some(started + r.allowed);
+    let late = || anyhow::anyhow!("not finished in {}: stopped", secs(r.allowed));
     for c in children {
         let result = match mode {
-            ShardMode::Exec => counts(c).map(|(j, p)| sum = (sum.0 + j, sum.1 + p)),
-            ShardMode::Export => finish(c).map(|_| ()),
+            ShardMode::Exec => counts_by(c, deadline)
+                .and_then(|got| got.ok_or_else(late))
+                .map(|(j, p)| sum = (sum.0 + j, sum.1 + p)),
+            ShardMode::Export => finish_by(c, deadline)
+                .and_then(|got| got.ok_or_else(late))
+                .map(|_| ()),
         };
         if let Err(e) = result {
             failed.get_or_insert(e);
