@@ -28,6 +28,10 @@ const FIXTURES: &[(&str, &[u8])] = &[
         "cloudkms.v1.json",
         include_bytes!("fixtures/cloudkms.v1.json"),
     ),
+    (
+        "sqladmin.v1.json",
+        include_bytes!("fixtures/sqladmin.v1.json"),
+    ),
 ];
 
 #[path = "engine/discovery.rs"]

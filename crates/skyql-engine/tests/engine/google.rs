@@ -25,6 +25,8 @@ pub struct State {
     pub buckets: Vec<Value>,
     pub key_rings: Vec<Value>,
     pub crypto_keys: Vec<Value>,
+    /// Cloud SQL instances (made through `sql#operation`s).
+    pub sql_instances: Vec<Value>,
     /// Zonal list pages hold at most this many disks.
     pub page_size: usize,
     /// Answer every page of zonal disk lists with this token (a broken server).
@@ -501,6 +503,32 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (204, String::new())
         }
+        // ---- Cloud SQL: instances made through status-style `sql#operation`s.
+        ("POST", ["v1", "projects", "p", "instances"]) => {
+            let name = body["name"].as_str().unwrap_or("unnamed").to_string();
+            let sql = "https://sqladmin.googleapis.com/v1/projects/p";
+            let mut inst = body.clone();
+            inst["kind"] = "sql#instance".into();
+            inst["state"] = "RUNNABLE".into();
+            inst["selfLink"] = format!("{sql}/instances/{name}").into();
+            st.sql_instances.push(inst);
+            st.next_op += 1;
+            let op_name = format!("sqlop-{}", st.next_op);
+            let op = json!({"kind": "sql#operation", "name": op_name, "status": "PENDING",
+                "operationType": "CREATE", "targetProject": "p",
+                "targetLink": format!("{sql}/instances/{name}"),
+                "selfLink": format!("{sql}/operations/{op_name}")});
+            let mut done = op.clone();
+            done["status"] = "DONE".into();
+            st.operations.insert(op_name, (1, done));
+            (200, op.to_string())
+        }
+        ("GET", ["v1", "projects", "p", "operations", name]) => poll(st, name, false),
+        ("GET", ["v1", "projects", "p", "instances", name]) => st
+            .sql_instances
+            .iter()
+            .find(|i| i["name"] == *name)
+            .map_or_else(|| not_found(name), |i| (200, i.to_string())),
         // ---- KMS
         ("GET", ["v1", "projects", "p", "locations", "global", "keyRings"]) => (
             200,

@@ -597,3 +597,22 @@ fn an_unclosed_exec_in_from_points_at_its_parenthesis() {
         "{err}"
     );
 }
+
+#[test]
+fn sqladmin_status_operations_are_awaited_too() {
+    let mut e = env();
+    let t = e.run(
+        "INSERT /*+ AWAIT */ INTO google.sqladmin.instances (project, data__name, data__region, data__databaseVersion) \
+         SELECT 'p', 'db-1', 'us-east1', 'POSTGRES_16' RETURNING name, state, databaseVersion",
+    );
+    assert_eq!(
+        t.rows,
+        [vec![
+            Cell::from("db-1"),
+            Cell::from("RUNNABLE"),
+            Cell::from("POSTGRES_16")
+        ]]
+    );
+    assert_eq!(e.fake.count("GET", "/v1/projects/p/operations/sqlop-1"), 2);
+    assert_eq!(e.fake.count("GET", "/v1/projects/p/instances/db-1"), 1);
+}
