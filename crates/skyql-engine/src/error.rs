@@ -84,6 +84,10 @@ pub enum Error {
     LocalFiles(String),
     #[error("internal error: {0} (this is a bug in skyql, please report it)")]
     Internal(String),
+    /// Request groups of a fan-out failed: the message names them and the
+    /// rows that had come back; `first` is the first group's own error.
+    #[error("{message}")]
+    Incomplete { message: String, first: Box<Error> },
 }
 
 impl Error {
@@ -121,6 +125,7 @@ impl Error {
             Error::Client(_) | Error::Operation { .. } | Error::Remote(_) => Fault::Remote,
             Error::Unsupported(_) => Fault::Unsupported,
             Error::Partial { source, .. } => source.fault(),
+            Error::Incomplete { first, .. } => first.fault(),
             Error::Internal(_) => Fault::Internal,
         }
     }

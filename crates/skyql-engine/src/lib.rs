@@ -18,6 +18,7 @@ mod plan;
 #[cfg(test)]
 mod properties;
 mod pushdown;
+mod report;
 mod request;
 mod rewrite;
 mod scan;
@@ -31,6 +32,7 @@ mod vtab;
 pub use docs::{insert_template, reference_page};
 pub use error::{Error, Fault};
 pub use local_files::refuse_local_files;
+pub use report::{OnError, PartReport, PartStatus, Progress, Shard, StatementReport, group_hash};
 pub use statement::{Statement, split_statements};
 pub use table::{Cell, ColumnType, Table};
 
@@ -72,6 +74,22 @@ pub(crate) struct StatementState {
     pub label_terms: Vec<String>,
     /// The statement is `REPLACE ... SET`: UPDATE runs the replace method.
     pub replace: bool,
+    /// The statement's request groups (kept across the reset of a read).
+    pub acct: Accounting,
+}
+
+/// What a statement's scans record about its request groups.
+#[derive(Default)]
+pub(crate) struct Accounting {
+    /// Counts statements: a task of an earlier one never writes here.
+    pub generation: u64,
+    pub parts: Vec<report::PartReport>,
+    /// List tasks still finishing the request they were in when their
+    /// reader stopped: awaited before the statement ends.
+    pub pending: Vec<tokio::task::JoinHandle<()>>,
+    pub on_error: OnError,
+    pub shard: Option<Shard>,
+    pub sharded_table: Option<String>,
 }
 
 /// Where API calls go: the client and the runtime that drives it.
@@ -102,6 +120,10 @@ pub struct Engine {
     state: Arc<Mutex<StatementState>>,
     /// SQL may reach local files (ATTACH, VACUUM INTO, load_extension).
     allow_local_files: bool,
+    on_error: OnError,
+    shard: Option<Shard>,
+    progress: Arc<Progress>,
+    last_report: Option<StatementReport>,
 }
 
 impl Engine {
@@ -114,6 +136,10 @@ impl Engine {
             tables: HashMap::new(),
             state: Arc::new(Mutex::new(StatementState::default())),
             allow_local_files: false,
+            on_error: OnError::Fail,
+            shard: None,
+            progress: Arc::new(Progress::default()),
+            last_report: None,
         }
     }
 
@@ -131,6 +157,28 @@ impl Engine {
     /// engine that serves statements from the network.
     pub fn allow_local_files(&mut self, allow: bool) {
         self.allow_local_files = allow;
+    }
+
+    /// What a failed request group does to a statement (`--on-error`).
+    pub fn set_on_error(&mut self, policy: OnError) {
+        self.on_error = policy;
+    }
+
+    /// Reads only this shard's request groups of a fan-out (`--shard I/N`).
+    pub fn set_shard(&mut self, shard: Option<Shard>) {
+        self.shard = shard.filter(|s| s.count > 1);
+    }
+
+    /// Live counters of the running statement (for a progress line on
+    /// another thread).
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// What the last statement did: calls, retries, lost calls, and how
+    /// every request group of its fan-outs ended.
+    pub fn last_report(&self) -> Option<&StatementReport> {
+        self.last_report.as_ref()
     }
 
     pub fn registry(&self) -> &Registry {
@@ -153,8 +201,118 @@ impl Engine {
         Ok(out)
     }
 
-    /// Runs one statement.
+    /// Runs one statement. Complete or loud: when a request group failed,
+    /// the statement is an error naming it (under `--on-error fail`, even
+    /// when a LIMIT was met without it), or its rows come back and the
+    /// report says what is missing (`warn`) or left out (`skip:`).
     pub fn execute(&mut self, stmt: &Statement) -> Result<Table, Error> {
+        let before = self.remote.as_ref().map(|r| r.client.stats());
+        self.progress.reset();
+        if let Ok(mut st) = self.state.lock() {
+            let generation = st.acct.generation.wrapping_add(1);
+            st.acct = Accounting {
+                generation,
+                on_error: self.on_error.clone(),
+                shard: self.shard,
+                ..Accounting::default()
+            };
+        }
+        let result = self.execute_statement(stmt);
+        self.finish_statement(result, before)
+    }
+
+    /// Waits for groups still finishing (or stops them, after an error),
+    /// makes the report and applies the policy to the result.
+    fn finish_statement(
+        &mut self,
+        result: Result<Table, Error>,
+        before: Option<skyql_client::ClientStats>,
+    ) -> Result<Table, Error> {
+        let pending = match self.state.lock() {
+            Ok(mut st) => std::mem::take(&mut st.acct.pending),
+            Err(_) => Vec::new(),
+        };
+        if let Some(remote) = &self.remote {
+            if result.is_ok() {
+                remote.rt.block_on(async {
+                    for t in pending {
+                        let _ = t.await;
+                    }
+                });
+            } else {
+                pending.iter().for_each(|t| t.abort());
+            }
+        }
+        let (parts, sharded_table) = match self.state.lock() {
+            Ok(mut st) => (
+                std::mem::take(&mut st.acct.parts),
+                st.acct.sharded_table.take(),
+            ),
+            Err(_) => (Vec::new(), None),
+        };
+        let stats = match (&self.remote, before) {
+            (Some(r), Some(b)) => r.client.stats().since(&b),
+            _ => skyql_client::ClientStats::default(),
+        };
+        let mut report = StatementReport {
+            calls: stats.requests,
+            retries: stats.retries,
+            lost: stats.failed,
+            throttled: stats.throttled,
+            rate_limit_waits: stats.waits,
+            rows: 0,
+            on_error: self.on_error.clone(),
+            shard: self.shard,
+            sharded_table,
+            parts: dedupe_parts(parts, result.is_ok()),
+        };
+        let result = match result {
+            Ok(mut table) => {
+                // A shard whose statement had no fan-out to split: the
+                // first shard returns the rows, the others none, so that
+                // the shards together still hold each row once.
+                if let Some(shard) = self.shard
+                    && report.sharded_table.is_none()
+                    && shard.index != 1
+                    && !report.parts.is_empty()
+                {
+                    table.rows.clear();
+                }
+                report.rows = table.rows.len() as u64;
+                match report.failure_text() {
+                    Some(text) if self.on_error != OnError::Warn => {
+                        let first = first_failure(&report);
+                        Err(Error::Incomplete {
+                            message: format!(
+                                "{text} ({} rows had come back and are not returned; \
+                                 --on-error warn returns them, --on-error skip:CODES leaves such groups out)",
+                                report.rows
+                            ),
+                            first: Box::new(first),
+                        })
+                    }
+                    _ => Ok(table),
+                }
+            }
+            Err(e) => match report.failure_text() {
+                Some(text) => {
+                    let rows: u64 = report.parts.iter().map(|p| p.rows).sum();
+                    Err(Error::Incomplete {
+                        message: format!(
+                            "{text} ({rows} rows had been read; none are returned; \
+                             --on-error warn returns the rows that come back)"
+                        ),
+                        first: Box::new(e),
+                    })
+                }
+                None => Err(e),
+            },
+        };
+        self.last_report = Some(report);
+        result
+    }
+
+    fn execute_statement(&mut self, stmt: &Statement) -> Result<Table, Error> {
         if let Some(m) = meta::parse(stmt)? {
             return meta::run(&self.registry, &m);
         }
@@ -224,6 +382,7 @@ impl Engine {
             rt: remote.rt.clone(),
             client: remote.client.clone(),
             state: self.state.clone(),
+            progress: self.progress.clone(),
         });
         const MODULE: rusqlite::vtab::Module<vtab::ResourceTab> =
             rusqlite::vtab::Module::update_module();
@@ -335,7 +494,9 @@ impl Engine {
             self.register(id)?;
         }
         if let Ok(mut st) = self.state.lock() {
+            let acct = std::mem::take(&mut st.acct);
             *st = StatementState::default();
+            st.acct = acct;
             if read.is_some() {
                 st.label_terms = pushdown::label_terms(stmt);
             }
@@ -383,13 +544,14 @@ impl Engine {
     /// registered), with a join's discovery pass first if asked.
     fn query(&mut self, sql: &str, join_prefetch: bool) -> Result<Table, Error> {
         let state = self.state.clone();
+        let rt = self.remote.as_ref().map(|r| r.rt.clone());
         let conn = self.conn()?;
         match conn.prepare(sql) {
             Err(e) => Err(table::sqlite_error(e, sql)),
             Ok(mut prepared) => {
                 let joined = state.lock().map(|st| st.saw_joined).unwrap_or(false);
                 if join_prefetch && joined {
-                    discover_and_prefetch(&state, &mut prepared);
+                    discover_and_prefetch(&state, &mut prepared, rt.as_ref());
                 }
                 table::run(&mut prepared)
             }
@@ -402,14 +564,20 @@ impl Engine {
 /// tables answering nothing (they only note the parameters they are asked
 /// for; tables read by constants keep their rows), then fetch everything
 /// noted concurrently, then let the real run read it all from the cache.
-/// Anything that fails here is simply not cached: the real run meets it.
+/// Anything that fails here is simply not cached: the real run meets it,
+/// and only its outcome is in the statement's report.
 fn discover_and_prefetch(
     state: &Arc<Mutex<StatementState>>,
     prepared: &mut rusqlite::Statement<'_>,
+    rt: Option<&Handle>,
 ) {
-    if let Ok(mut st) = state.lock() {
-        st.mode = ScanMode::Discover;
-    }
+    let first_part = match state.lock() {
+        Ok(mut st) => {
+            st.mode = ScanMode::Discover;
+            st.acct.parts.len()
+        }
+        Err(_) => return,
+    };
     if let Ok(mut rows) = prepared.query([]) {
         while let Ok(Some(_)) = rows.next() {}
     }
@@ -422,9 +590,60 @@ fn discover_and_prefetch(
         Err(_) => return,
     };
     let entries = scan::prefetch(discovered);
-    if let Ok(mut st) = state.lock() {
-        st.cache.extend(entries);
+    let pending = match state.lock() {
+        Ok(mut st) => {
+            st.cache.extend(entries);
+            std::mem::take(&mut st.acct.pending)
+        }
+        Err(_) => return,
+    };
+    if let Some(rt) = rt {
+        rt.block_on(async {
+            for t in pending {
+                let _ = t.await;
+            }
+        });
     }
+    if let Ok(mut st) = state.lock() {
+        let mut i = 0;
+        st.acct.parts.retain(|p| {
+            i += 1;
+            i <= first_part || p.status == PartStatus::Ok
+        });
+    }
+}
+
+/// One entry per (table, parameters): a group read again (a join's real
+/// pass after its discovery pass) keeps its last outcome. Groups still
+/// running when a statement failed were stopped: cancelled.
+fn dedupe_parts(parts: Vec<PartReport>, finished: bool) -> Vec<PartReport> {
+    let mut out: Vec<PartReport> = Vec::with_capacity(parts.len());
+    let mut at: HashMap<(String, std::collections::BTreeMap<String, String>), usize> =
+        HashMap::new();
+    for mut p in parts {
+        if p.status == PartStatus::Running && !finished {
+            p.status = PartStatus::Cancelled;
+        }
+        match at.get(&(p.table.clone(), p.params.clone())) {
+            Some(&i) => out[i] = p,
+            None => {
+                at.insert((p.table.clone(), p.params.clone()), out.len());
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The first failed group's error, as an engine error for `fault()`.
+fn first_failure(report: &StatementReport) -> Error {
+    Error::Remote(
+        report
+            .failed()
+            .next()
+            .and_then(|p| p.error.clone())
+            .unwrap_or_else(|| "a request group failed".into()),
+    )
 }
 
 /// The resource id a table name as written stands for (`google.svc.res`,

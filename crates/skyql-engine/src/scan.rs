@@ -1,16 +1,20 @@
 //! Reading a resource: one request per combination of parameter values
 //! (IN lists multiply), gets all at once, list pages through tasks and
-//! channels, rows handed to the cursor one at a time.
+//! channels, rows handed to the cursor one at a time. Every combination is
+//! a request group whose outcome is recorded ([`Part`]), whether or not the
+//! reader still wants its rows, so that a LIMIT never hides a failure.
 
-use crate::Error;
 use crate::paging::Pager;
+use crate::report::{PartReport, PartStatus, Progress};
 use crate::request;
 use crate::vtab::TableCtx;
+use crate::{Error, StatementState};
 use serde_json::{Map, Value};
 use skyql_client::Client;
 use skyql_provider::{Method, Resource, Service, SqlVerb};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, mpsc};
 
 /// Parameter values by name.
@@ -24,8 +28,82 @@ pub struct Row {
     pub derived: Params,
 }
 
-/// A page of items and the parameters it was read with.
-type PageResult = Result<(Arc<Params>, Vec<Value>), Error>;
+/// A page of items and the parameters it was read with; or how its group
+/// ended (by the statement's `--on-error` policy) and why.
+type PageResult = Result<(Arc<Params>, Vec<Value>), (PartStatus, Error)>;
+
+/// One request group's entry in the statement's report, filled in as it
+/// goes. Entries of an earlier statement (a stray task) are never touched.
+pub struct Part {
+    state: Arc<Mutex<StatementState>>,
+    progress: Arc<Progress>,
+    generation: u64,
+    index: usize,
+}
+
+impl Part {
+    /// Adds a running group to the statement's report.
+    pub fn begin(ctx: &TableCtx, params: &Params) -> Part {
+        let (generation, index) = match ctx.state.lock() {
+            Ok(mut st) => {
+                st.acct.parts.push(PartReport {
+                    table: ctx.resource().id.clone(),
+                    params: params.clone(),
+                    status: PartStatus::Running,
+                    rows: 0,
+                    error: None,
+                    codes: Vec::new(),
+                });
+                (st.acct.generation, st.acct.parts.len() - 1)
+            }
+            Err(_) => (u64::MAX, usize::MAX),
+        };
+        ctx.progress.groups_started.fetch_add(1, Ordering::Relaxed);
+        Part {
+            state: ctx.state.clone(),
+            progress: ctx.progress.clone(),
+            generation,
+            index,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut PartReport, &crate::report::OnError) -> T) -> Option<T> {
+        let mut st = self.state.lock().ok()?;
+        if st.acct.generation != self.generation {
+            return None;
+        }
+        let policy = st.acct.on_error.clone();
+        st.acct.parts.get_mut(self.index).map(|p| f(p, &policy))
+    }
+
+    pub fn rows(&self, n: usize) {
+        self.progress.rows.fetch_add(n as u64, Ordering::Relaxed);
+        self.with(|p, _| p.rows += n as u64);
+    }
+
+    /// The group answered everything asked of it.
+    pub fn ok(&self) {
+        self.progress.groups_done.fetch_add(1, Ordering::Relaxed);
+        self.with(|p, _| p.status = PartStatus::Ok);
+    }
+
+    /// The group failed: failed or skipped, as the policy says.
+    pub fn failed(&self, e: &Error) -> PartStatus {
+        self.progress.groups_done.fetch_add(1, Ordering::Relaxed);
+        let codes = match e {
+            Error::Client(c) => c.codes(),
+            _ => Vec::new(),
+        };
+        let message = e.to_string();
+        self.with(|p, policy| {
+            p.status = policy.status_for(&codes);
+            p.error = Some(message);
+            p.codes = codes;
+            p.status
+        })
+        .unwrap_or(PartStatus::Failed)
+    }
+}
 
 enum Source {
     Ready(Vec<Row>),
@@ -45,12 +123,28 @@ pub struct Stream {
     /// Rows left in the current page before the next page is asked for.
     until_prefetch: Option<usize>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Where unfinished tasks go when the reader stops early.
+    state: Option<Arc<Mutex<StatementState>>>,
 }
 
 impl Drop for Stream {
+    /// The reader is done (a LIMIT met, an error, the statement over): list
+    /// tasks ask for no further page, but each finishes the request it is
+    /// in, so the statement learns how every started group ended.
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        for s in &self.sources {
+            if let Source::Pages {
+                demand: Some(d), ..
+            } = s
+            {
+                d.close();
+            }
+        }
+        self.sources.clear();
+        let tasks = std::mem::take(&mut self.tasks);
+        match self.state.as_ref().and_then(|s| s.lock().ok()) {
+            Some(mut st) => st.acct.pending.extend(tasks),
+            None => tasks.iter().for_each(|t| t.abort()),
         }
     }
 }
@@ -124,6 +218,7 @@ struct PageJob {
     demand: Option<Arc<Semaphore>>,
     /// The resource, for errors.
     what: String,
+    part: Part,
 }
 
 async fn fetch_pages(job: PageJob) {
@@ -136,6 +231,7 @@ async fn fetch_pages(job: PageJob) {
         tx,
         demand,
         what,
+        part,
     } = job;
     // The request's values: the row's parameters, with pushed-down terms
     // ANDed into the user's filter and the read mask added.
@@ -148,35 +244,60 @@ async fn fetch_pages(job: PageJob) {
         base.insert(k, merged);
     }
     let mut pager = Pager::new(what.clone(), base);
+    let mut first = true;
+    // A page that fails after the reader stopped asking (a LIMIT was met)
+    // is no loss; the first page always counts.
+    let fail = |e: Error, first: bool, tx: &mpsc::Sender<PageResult>| {
+        if !first && tx.is_closed() {
+            part.ok();
+            None
+        } else {
+            Some((part.failed(&e), e))
+        }
+    };
     loop {
         let page = match client.send(pager.request(&svc, &method)).await {
             Ok(v) => v,
             Err(e) => {
-                let _ = tx.send(Err(e.into())).await;
+                if let Some(failure) = fail(e.into(), first, &tx) {
+                    let _ = tx.send(Err(failure)).await;
+                }
                 return;
             }
         };
         if let Some(e) = unreachable(&what, &page) {
-            let _ = tx.send(Err(e)).await;
+            if let Some(failure) = fail(e, first, &tx) {
+                let _ = tx.send(Err(failure)).await;
+            }
             return;
         }
+        first = false;
         let more = pager.advance(&page);
         let items = page_items(&method, page);
+        part.rows(items.len());
         if tx.send(Ok((params.clone(), items))).await.is_err() {
+            part.ok();
             return;
         }
         match more {
             Ok(true) => {}
-            Ok(false) => return,
+            Ok(false) => {
+                part.ok();
+                return;
+            }
             Err(e) => {
-                let _ = tx.send(Err(e)).await;
+                let status = part.failed(&e);
+                let _ = tx.send(Err((status, e))).await;
                 return;
             }
         }
         if let Some(demand) = &demand {
             match demand.acquire().await {
                 Ok(p) => p.forget(),
-                Err(_) => return,
+                Err(_) => {
+                    part.ok();
+                    return;
+                }
             }
         }
     }
@@ -201,12 +322,7 @@ fn unreachable(what: &str, page: &Value) -> Option<Error> {
 }
 
 pub fn http_status(e: &skyql_client::Error) -> Option<u16> {
-    match e {
-        skyql_client::Error::Api { status, .. } | skyql_client::Error::Status { status, .. } => {
-            Some(*status)
-        }
-        _ => None,
-    }
+    e.http_status()
 }
 
 impl Stream {
@@ -228,11 +344,13 @@ impl Stream {
             buffer: VecDeque::new(),
             until_prefetch: None,
             tasks: Vec::new(),
+            state: Some(ctx.state.clone()),
         };
         if m.is_list() {
             let _guard = ctx.rt.enter();
             let shared = (!has_limit).then(|| mpsc::channel(combos.len().max(2)));
             for combo in combos {
+                let part = Part::begin(ctx, &combo);
                 let job = |tx, demand| PageJob {
                     client: ctx.client.clone(),
                     svc: ctx.svc.clone(),
@@ -242,6 +360,7 @@ impl Stream {
                     tx,
                     demand,
                     what: r.id.clone(),
+                    part,
                 };
                 match &shared {
                     Some((tx, _)) => stream
@@ -270,7 +389,9 @@ impl Stream {
                 .map(|combo| {
                     let req = request::build(&ctx.svc, m, &combo, None);
                     let client = ctx.client.clone();
-                    ctx.rt.spawn(async move { (combo, client.send(req).await) })
+                    let part = Part::begin(ctx, &combo);
+                    ctx.rt
+                        .spawn(async move { (combo, part, client.send(req).await) })
                 })
                 .collect();
             let results = ctx.rt.block_on(async {
@@ -281,18 +402,37 @@ impl Stream {
                 out
             });
             let mut rows = Vec::new();
+            let mut first_error = None;
+            let policy = ctx
+                .state
+                .lock()
+                .map(|st| st.acct.on_error.clone())
+                .unwrap_or_default();
             for res in results {
-                let (combo, resp) = res.map_err(|e| Error::Internal(e.to_string()))?;
+                let (combo, part, resp) = res.map_err(|e| Error::Internal(e.to_string()))?;
                 match resp {
-                    Ok(Value::Object(item)) => rows.push(Row {
-                        derived: derive_params(r, &item),
-                        item,
-                        params: Arc::new(combo),
-                    }),
-                    Ok(_) => {}
-                    Err(e) if http_status(&e) == Some(404) => {}
-                    Err(e) => return Err(e.into()),
+                    Ok(Value::Object(item)) => {
+                        part.rows(1);
+                        part.ok();
+                        rows.push(Row {
+                            derived: derive_params(r, &item),
+                            item,
+                            params: Arc::new(combo),
+                        });
+                    }
+                    Ok(_) => part.ok(),
+                    Err(e) if http_status(&e) == Some(404) => part.ok(),
+                    Err(e) => {
+                        let e = Error::from(e);
+                        let status = part.failed(&e);
+                        if !policy.tolerates(status) && first_error.is_none() {
+                            first_error = Some(e);
+                        }
+                    }
                 }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
             }
             stream.sources.push_back(Source::Ready(rows));
         }
@@ -306,6 +446,7 @@ impl Stream {
             buffer: VecDeque::new(),
             until_prefetch: None,
             tasks: Vec::new(),
+            state: None,
         }
     }
 
@@ -341,7 +482,17 @@ impl Stream {
                     None => {
                         self.sources.pop_front();
                     }
-                    Some(Err(e)) => return Err(e),
+                    Some(Err((status, e))) => {
+                        let policy = ctx
+                            .state
+                            .lock()
+                            .map(|st| st.acct.on_error.clone())
+                            .unwrap_or_default();
+                        // Warned about or skipped at the end of the statement.
+                        if !policy.tolerates(status) {
+                            return Err(e);
+                        }
+                    }
                     Some(Ok((params, items))) => {
                         let r = ctx.resource();
                         let n = items.len();

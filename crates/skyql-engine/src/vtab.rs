@@ -40,6 +40,8 @@ pub struct TableCtx {
     pub rt: Handle,
     pub client: Client,
     pub state: Arc<Mutex<StatementState>>,
+    /// Live counters for a progress line.
+    pub progress: Arc<crate::report::Progress>,
 }
 
 impl TableCtx {
@@ -552,8 +554,8 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
             .methods
             .get(plan.method)
             .ok_or_else(|| ctx.fail(Error::Internal(format!("no method {}", plan.method))))?;
-        let combos = scan::combinations(&lists);
         let table = ctx.resource().id.clone();
+        let combos = shard_combos(&ctx, &table, scan::combinations(&lists));
         let (mode, cached) = match ctx.state.lock() {
             Ok(mut st) => {
                 if st.mode == ScanMode::Discover && plan.joined {
@@ -679,6 +681,27 @@ fn read_mask(shape: &Shape, used: u64) -> Vec<String> {
         mask.push("name".into());
     }
     mask
+}
+
+/// `--shard I/N`: the first table whose read fans out (two or more request
+/// groups in one call) is the one split, in every call; each group goes to
+/// the shard its parameters hash to. Tables read before it, or fed by it,
+/// are read in full by every shard, so the shards' rows together are the
+/// whole result, each row once.
+fn shard_combos(ctx: &TableCtx, table: &str, combos: Vec<Params>) -> Vec<Params> {
+    let Ok(mut st) = ctx.state.lock() else {
+        return combos;
+    };
+    let Some(shard) = st.acct.shard else {
+        return combos;
+    };
+    if st.acct.sharded_table.is_none() && combos.len() >= 2 {
+        st.acct.sharded_table = Some(table.to_string());
+    }
+    if st.acct.sharded_table.as_deref() != Some(table) {
+        return combos;
+    }
+    combos.into_iter().filter(|c| shard.includes(c)).collect()
 }
 
 #[cfg(test)]

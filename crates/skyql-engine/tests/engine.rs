@@ -34,6 +34,8 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ),
 ];
 
+#[path = "engine/accounting.rs"]
+mod accounting;
 #[path = "engine/discovery.rs"]
 mod discovery;
 #[path = "engine/google.rs"]
