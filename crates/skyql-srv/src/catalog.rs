@@ -291,6 +291,11 @@ impl Session {
         Ok(Session { conn })
     }
 
+    /// Stops the running query from another thread (a cancel).
+    pub fn interrupt_handle(&self) -> rusqlite::InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
     /// Runs a (translated) query; BOOL/OID/... declared columns keep their type.
     pub fn query(&self, sql: &str) -> rusqlite::Result<ResultSet> {
         let mut stmt = self.conn.prepare(sql)?;

@@ -47,7 +47,8 @@ pub struct ConnHandler {
     shared: Arc<Shared>,
     peer: SocketAddr,
     engine: Mutex<Option<Arc<EngineSession>>>,
-    catalog: Mutex<Option<catalog::Session>>,
+    catalog: Arc<Mutex<Option<catalog::Session>>>,
+    catalog_interrupt: Arc<Mutex<Option<Arc<rusqlite::InterruptHandle>>>>,
     settings: Settings,
     cursors: Mutex<HashMap<String, ResultSet>>,
     /// Results of portals run at Describe time, for their Execute.
@@ -68,7 +69,8 @@ impl ConnHandler {
             shared,
             peer,
             engine: Mutex::new(None),
-            catalog: Mutex::new(None),
+            catalog: Arc::new(Mutex::new(None)),
+            catalog_interrupt: Arc::new(Mutex::new(None)),
             settings: Arc::new(Mutex::new(HashMap::new())),
             cursors: Mutex::new(HashMap::new()),
             described: Mutex::new(HashMap::new()),
@@ -98,35 +100,48 @@ impl ConnHandler {
         Ok(e)
     }
 
-    fn catalog_query(&self, pid: i32, sql: &str) -> PgWireResult<ResultSet> {
-        let mut slot = self
-            .catalog
-            .lock()
-            .map_err(|_| internal("catalog slot poisoned"))?;
-        if slot.is_none() {
-            *slot = Some(
-                catalog::Session::open(
-                    &self.shared.catalog,
-                    self.settings.clone(),
-                    pid,
-                    cancel_fn(&self.shared),
-                )
-                .map_err(|e| internal(&format!("building the catalog: {e}")))?,
-            );
-        }
-        let Some(session) = slot.as_ref() else {
-            return Err(internal("no catalog"));
-        };
-        session.query(sql).map_err(|e| {
-            let msg = match e {
-                rusqlite::Error::SqliteFailure(_, Some(m)) => m,
-                other => other.to_string(),
+    /// Runs a query on the session's catalog database, on the runtime's
+    /// blocking pool (a long query must not hold up a runtime worker);
+    /// dropping the future (a cancel) interrupts it.
+    async fn catalog_query(&self, pid: i32, sql: String) -> PgWireResult<ResultSet> {
+        let slot = self.catalog.clone();
+        let interrupt = self.catalog_interrupt.clone();
+        let shared = self.shared.clone();
+        let settings = self.settings.clone();
+        let task = self.shared.rt.spawn_blocking(move || {
+            let mut slot = slot.lock().map_err(|_| internal("catalog slot poisoned"))?;
+            if slot.is_none() {
+                let session =
+                    catalog::Session::open(&shared.catalog, settings, pid, cancel_fn(&shared))
+                        .map_err(|e| internal(&format!("building the catalog: {e}")))?;
+                if let Ok(mut i) = interrupt.lock() {
+                    *i = Some(Arc::new(session.interrupt_handle()));
+                }
+                *slot = Some(session);
+            }
+            let Some(session) = slot.as_ref() else {
+                return Err(internal("no catalog"));
             };
-            user_error(
-                sqlite_code(&msg),
-                format!("{msg} (in a query answered from skyql's PostgreSQL catalog)"),
-            )
-        })
+            session.query(&sql).map_err(|e| {
+                let msg = match e {
+                    rusqlite::Error::SqliteFailure(_, Some(m)) => m,
+                    other => other.to_string(),
+                };
+                user_error(
+                    sqlite_code(&msg),
+                    format!("{msg} (in a query answered from skyql's PostgreSQL catalog)"),
+                )
+            })
+        });
+        let mut guard = CatalogInterruptOnDrop {
+            interrupt: self.catalog_interrupt.lock().ok().and_then(|i| i.clone()),
+            armed: true,
+        };
+        let result = task
+            .await
+            .map_err(|e| internal(&format!("the catalog query stopped: {e}")));
+        guard.armed = false;
+        result?
     }
 
     /// Runs one statement with its parameters.
@@ -148,7 +163,7 @@ impl ConnHandler {
                 Command::Catalog => {
                     let t = translate(text, params, registry, Target::Catalog)
                         .map_err(translate_error)?;
-                    Ok(Outcome::Rows(self.catalog_query(pid, &t.sql)?))
+                    Ok(Outcome::Rows(self.catalog_query(pid, t.sql).await?))
                 }
                 Command::Begin => Ok(Outcome::Begin),
                 Command::Commit => Ok(Outcome::Commit),
@@ -332,6 +347,22 @@ impl ConnHandler {
             ));
         }
         r
+    }
+}
+
+/// Interrupts the catalog query unless disarmed (it finished).
+struct CatalogInterruptOnDrop {
+    interrupt: Option<Arc<rusqlite::InterruptHandle>>,
+    armed: bool,
+}
+
+impl Drop for CatalogInterruptOnDrop {
+    fn drop(&mut self) {
+        if self.armed
+            && let Some(i) = &self.interrupt
+        {
+            i.interrupt();
+        }
     }
 }
 

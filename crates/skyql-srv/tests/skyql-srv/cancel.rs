@@ -167,3 +167,32 @@ fn pg_cancel_backend_from_another_connection() {
         "{cancelled:?}"
     );
 }
+
+#[test]
+fn an_endless_catalog_query_is_cancelled_and_holds_up_no_one() {
+    let srv = start_with(Options::default());
+    let mut a = connect(srv.addr);
+    let (pid, key) = startup(&mut a);
+    send_query(&mut a, "SELECT 1");
+    read_until_ready(&mut a);
+    send_query(
+        &mut a,
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // Others are served meanwhile.
+    let mut b = connect(srv.addr);
+    startup(&mut b);
+    send_query(&mut b, "SELECT version()");
+    assert!(read_until_ready(&mut b).iter().any(|(t, _)| *t == b'D'));
+    let mut c = connect(srv.addr);
+    let mut cancel = 16u32.to_be_bytes().to_vec();
+    cancel.extend_from_slice(&80877102u32.to_be_bytes());
+    cancel.extend_from_slice(&pid.to_be_bytes());
+    cancel.extend_from_slice(&key.to_be_bytes());
+    c.write_all(&cancel).expect("cancel");
+    let answer = read_until_ready(&mut a);
+    assert_eq!(sqlstate(&answer).as_deref(), Some("57014"), "{answer:?}");
+    send_query(&mut a, "SELECT 2");
+    assert!(read_until_ready(&mut a).iter().any(|(t, _)| *t == b'D'));
+}
