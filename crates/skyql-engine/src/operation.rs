@@ -8,7 +8,9 @@
 //!   regional and global alike), sqladmin's `sql#operation`, container's
 //!   operations: `status` reaching `DONE`, a `selfLink` to poll, a
 //!   `targetLink` to the resource, and failures in `error.errors[]` (or an
-//!   `error` Status).
+//!   `error` Status). Compute's are waited on with its `wait` method
+//!   (`POST {selfLink}/wait`, which answers when the operation is done or
+//!   after a while); the others are polled with `GET {selfLink}`.
 //!
 //! An awaited INSERT/UPDATE/REPLACE answers RETURNING from the resource the
 //! operation made or changed: the operation's `response`, or a read of its
@@ -135,7 +137,21 @@ fn poll_request(svc: &Service, op: &Value, style: Style) -> Result<ApiRequest, E
         Style::Status => op
             .get("selfLink")
             .and_then(Value::as_str)
-            .and_then(get)
+            .and_then(|link| {
+                let compute = op.get("kind").and_then(Value::as_str) == Some("compute#operation");
+                if compute {
+                    let (root_url, path) = split_url(link)?;
+                    Some(ApiRequest {
+                        method: "POST".into(),
+                        root_url,
+                        path: format!("{path}/wait"),
+                        query: Vec::new(),
+                        body: None,
+                    })
+                } else {
+                    get(link)
+                }
+            })
             .ok_or_else(|| {
                 Error::Remote(format!(
                     "operation {} has no usable selfLink to poll",

@@ -503,6 +503,33 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (204, String::new())
         }
+        (
+            "POST",
+            [
+                "compute",
+                "v1",
+                "projects",
+                "p",
+                "regions",
+                _,
+                "operations",
+                name,
+                "wait",
+            ],
+        ) => poll(st, name, true),
+        (
+            "POST",
+            [
+                "compute",
+                "v1",
+                "projects",
+                "p",
+                "global",
+                "operations",
+                name,
+                "wait",
+            ],
+        ) => poll(st, name, true),
         // ---- Cloud SQL: instances made through status-style `sql#operation`s.
         ("POST", ["v1", "projects", "p", "instances"]) => {
             let name = body["name"].as_str().unwrap_or("unnamed").to_string();

@@ -235,8 +235,9 @@ fn paging_that_repeats_a_token_is_an_error_naming_the_resource() {
 #[test]
 fn compute_mutations_await_zonal_regional_and_global_operations() {
     let mut e = env();
-    // INSERT, awaited: the zonal operation is polled by its selfLink, then
-    // RETURNING answers from the disk it made (read through targetLink).
+    // INSERT, awaited: the zonal operation is waited on with its `wait`
+    // method (POST {selfLink}/wait), then RETURNING answers from the disk it
+    // made (read through targetLink).
     let t = e.run(
         "INSERT /*+ AWAIT */ INTO google.compute.disks (project, zone, data__name, data__sizeGb, data__labels) \
          SELECT 'p', 'us-west1-a', 'new-disk', '30', '{\"env\":\"test\"}' \
@@ -253,11 +254,15 @@ fn compute_mutations_await_zonal_regional_and_global_operations() {
             Cell::from("READY")
         ]]
     );
-    let polls = e
-        .fake
-        .count("GET", "/compute/v1/projects/p/zones/us-west1-a/operations/");
-    // Two polls find it running, the third done.
-    assert_eq!(polls, 3, "{:?}", e.methods());
+    assert_eq!(
+        e.methods()[1],
+        "POST /compute/v1/projects/p/zones/us-west1-a/operations/operation-1/wait"
+    );
+    let waits = e.fake.count(
+        "POST",
+        "/compute/v1/projects/p/zones/us-west1-a/operations/",
+    );
+    assert_eq!(waits, 1, "{:?}", e.methods());
     assert_eq!(
         e.fake.count(
             "GET",
@@ -293,9 +298,11 @@ fn compute_mutations_await_zonal_regional_and_global_operations() {
         e.methods()
     );
     assert_eq!(
-        e.fake
-            .count("GET", "/compute/v1/projects/p/regions/us-east1/operations/"),
-        3
+        e.fake.count(
+            "POST",
+            "/compute/v1/projects/p/regions/us-east1/operations/"
+        ),
+        1
     );
     let t = e.run(
         "UPDATE /*+ AWAIT */ google.compute.networks SET data__mtu = 1500 \
@@ -311,8 +318,8 @@ fn compute_mutations_await_zonal_regional_and_global_operations() {
     );
     assert_eq!(
         e.fake
-            .count("GET", "/compute/v1/projects/p/global/operations/"),
-        3
+            .count("POST", "/compute/v1/projects/p/global/operations/"),
+        1
     );
     // The PATCH went straight out: no read of the network first.
     assert_eq!(
