@@ -7,7 +7,8 @@
 use crate::Global;
 use anyhow::{Context, Result, bail};
 use skyql_engine::Engine;
-use skyql_export::{Format, OnError, Run, Shard};
+use skyql_engine::{OnError, Shard};
+use skyql_export::{Format, Run};
 use std::path::{Path, PathBuf};
 
 /// The file format of `--format`.
@@ -61,11 +62,11 @@ pub struct ExportArgs {
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
-    s.parse().map_err(|e: skyql_export::Error| e.to_string())
+    s.parse().map_err(|e: skyql_engine::Error| e.to_string())
 }
 
 fn parse_on_error(s: &str) -> Result<OnError, String> {
-    s.parse().map_err(|e: skyql_export::Error| e.to_string())
+    s.parse().map_err(|e: skyql_engine::Error| e.to_string())
 }
 
 pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
@@ -86,21 +87,8 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
             "--dry-run sends no request, so there are no rows to export; use skyql exec --dry-run to see the requests"
         );
     }
-    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let shard = args.shard.unwrap_or(Shard { index: 1, count: 1 });
     let on_error = args.on_error.clone().unwrap_or_default();
-    // Until the engine splits fan-outs and accounts per request group, a
-    // shard other than the whole, or a policy other than failing, could
-    // not be honoured: refuse rather than write a manifest that lies.
-    if shard.count > 1 {
-        bail!(
-            "--shard {shard}: this build's engine cannot split a fan-out into shards yet; run without --shard"
-        );
-    }
-    if on_error != OnError::Fail {
-        bail!(
-            "--on-error {on_error}: this build's engine fails a statement on any failed request; run without --on-error"
-        );
-    }
     let sql = crate::read_sql(args.query.as_deref(), args.infile.as_deref())?;
     let statements = skyql_engine::split_statements(&sql)?;
     let registry = crate::open_registry(global)?;
@@ -110,28 +98,52 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
     let (connection, remote) = crate::remote::connect(global, emulator)?;
     let mut engine = Engine::with_remote(registry, remote);
     engine.allow_local_files(global.allow_local_files);
+    engine.set_on_error(on_error.clone());
+    engine.set_shard(Some(shard));
     let started_at = chrono::Utc::now();
-    let outcome = (|| {
-        let mut tables = Vec::new();
-        for stmt in &statements {
-            tables.push(engine.execute(stmt).map_err(|e| e.to_string())?);
+    // Every statement's request groups go into the manifest (a script's
+    // setup may fan out too); None when no statement reported any.
+    let mut groups: Option<Vec<skyql_export::Group>> = None;
+    let mut tables = Vec::new();
+    let mut failure = None;
+    for stmt in &statements {
+        let result = engine.execute(stmt);
+        if let Some(report) = engine.last_report() {
+            for note in report.notes() {
+                crate::term::err_line(crate::output::visible(&note, false));
+            }
+            if !report.parts.is_empty() {
+                groups
+                    .get_or_insert_with(Vec::new)
+                    .extend(skyql_export::groups_of(report, shard.into()));
+            }
         }
-        skyql_export::single_result(tables).map_err(|e| e.to_string())
-    })();
+        match result {
+            Ok(t) => tables.push(t),
+            Err(e) => {
+                failure = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let outcome = match failure {
+        Some(e) => Err(e),
+        None => skyql_export::single_result(tables).map_err(|e| e.to_string()),
+    };
     let run = Run {
         statement: sql.clone(),
-        shard,
+        shard: shard.into(),
         format,
-        on_error,
+        on_error: (&on_error).into(),
         started_at,
         outcome,
-        groups: None,
+        groups,
     };
     let manifest = skyql_export::write(&out, &run)
         .with_context(|| format!("writing the export into {}", out.display()))?;
     std::mem::forget(engine);
     connection.runtime.shutdown_background();
-    let manifest_path = out.join(shard.manifest_name());
+    let manifest_path = out.join(skyql_export::Shard::from(shard).manifest_name());
     if let Some(e) = &manifest.error {
         bail!(
             "{e}\n(shard {shard} failed; {} records it, and skyql export --merge will name it)",

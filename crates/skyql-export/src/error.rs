@@ -8,11 +8,6 @@ use thiserror::Error;
 // The causes are part of each message (and deliberately not `source`s,
 // so that a chain printed with `{:#}` does not say them twice).
 pub enum Error {
-    /// `--shard` was not `I/N` with 1 ≤ I ≤ N (the user's).
-    #[error(
-        "--shard `{given}` is not valid: {reason}; give it as I/N, e.g. --shard 2/4 for the second of four"
-    )]
-    Shard { given: String, reason: String },
     /// `--on-error` was not `fail`, `warn` or `skip:CODES` (the user's).
     #[error(
         "--on-error `{0}` is not valid; give fail, warn or skip:CODES (e.g. skip:SERVICE_DISABLED,PERMISSION_DENIED)"

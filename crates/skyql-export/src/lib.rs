@@ -10,6 +10,7 @@ mod atomic;
 mod columns;
 mod error;
 mod export;
+mod groups;
 mod jsonl;
 mod manifest;
 mod merge;
@@ -20,6 +21,7 @@ pub use atomic::hash_file;
 pub use columns::{Column, Kind, plan as plan_columns};
 pub use error::Error;
 pub use export::{Run, single_result, write};
+pub use groups::groups_of;
 pub use jsonl::line as jsonl_line;
 pub use manifest::{
     FileEntry, Format, Group, GroupSource, Manifest, OnError, Status, VERSION as MANIFEST_VERSION,

@@ -44,28 +44,24 @@ pub enum OnError {
     Skip(Vec<String>),
 }
 
+impl From<&skyql_engine::OnError> for OnError {
+    fn from(p: &skyql_engine::OnError) -> OnError {
+        match p {
+            skyql_engine::OnError::Fail => OnError::Fail,
+            skyql_engine::OnError::Warn => OnError::Warn,
+            skyql_engine::OnError::Skip(codes) => OnError::Skip(codes.clone()),
+        }
+    }
+}
+
+/// Parsed as the engine parses `--on-error`.
 impl std::str::FromStr for OnError {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<OnError, Error> {
-        let t = s.trim();
-        match t.to_ascii_lowercase().as_str() {
-            "fail" => return Ok(OnError::Fail),
-            "warn" => return Ok(OnError::Warn),
-            _ => {}
-        }
-        let codes = t
-            .strip_prefix("skip:")
-            .ok_or_else(|| Error::OnError(s.to_string()))?;
-        let codes: Vec<String> = codes
-            .split(',')
-            .map(|c| c.trim().to_ascii_uppercase())
-            .filter(|c| !c.is_empty())
-            .collect();
-        if codes.is_empty() {
-            return Err(Error::OnError(s.to_string()));
-        }
-        Ok(OnError::Skip(codes))
+        s.parse::<skyql_engine::OnError>()
+            .map(|p| OnError::from(&p))
+            .map_err(|e| Error::OnError(e.to_string()))
     }
 }
 
@@ -132,9 +128,15 @@ pub struct Group {
     pub status: Status,
     /// Rows the group's requests returned.
     pub rows: u64,
-    /// Google's error code (`PERMISSION_DENIED`, `SERVICE_DISABLED`), where known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    /// The codes of its error: the google.rpc status (`PERMISSION_DENIED`),
+    /// ErrorInfo reasons (`SERVICE_DISABLED`), the HTTP status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+    /// The group is one of the fan-out that `--shard` split (each such
+    /// group belongs to exactly one shard); other groups (a table read in
+    /// full by every shard) are not.
+    #[serde(default)]
+    pub sharded: bool,
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -219,7 +221,10 @@ mod tests {
         assert_eq!(skip.to_string(), "skip:SERVICE_DISABLED,PERMISSION_DENIED");
         for bad in ["", "skip:", "skip", "ignore"] {
             let e = bad.parse::<OnError>().expect_err(bad).to_string();
-            assert!(e.contains("skip:CODES"), "{e}");
+            assert!(
+                e.contains("skip:CODES") || e.contains("skip:SERVICE_DISABLED"),
+                "{e}"
+            );
         }
     }
 }

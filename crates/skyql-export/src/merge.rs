@@ -211,8 +211,8 @@ fn check_agreement(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
     }
 }
 
-/// Shards split a fan-out: a request group (the same resource and
-/// parameters) read by two shards would be loaded twice.
+/// Shards split a fan-out: a group of the split fan-out (the same
+/// resource and parameters) read by two shards would be loaded twice.
 /// A request group's identity: its resource and its parameters.
 type GroupKey<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>);
 
@@ -222,7 +222,7 @@ fn check_disjoint(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
         if m.group_source != GroupSource::Engine {
             continue;
         }
-        for g in &m.groups {
+        for g in m.groups.iter().filter(|g| g.sharded) {
             let key = (
                 g.resource.as_deref(),
                 g.parameters
@@ -317,8 +317,8 @@ fn check_shard(
         match g.status {
             Status::Ok => report.groups_ok += 1,
             Status::Skipped => {
-                let allowed = match (&m.on_error, &g.code) {
-                    (OnError::Skip(codes), Some(code)) => codes.contains(code),
+                let allowed = match &m.on_error {
+                    OnError::Skip(codes) => g.codes.iter().any(|c| codes.contains(c)),
                     _ => false,
                 };
                 if allowed {
@@ -328,7 +328,11 @@ fn check_shard(
                     report.problems.push(format!(
                         "shard {shard}: {} was skipped ({}) but the shard ran with --on-error {}, which does not skip it",
                         describe(g),
-                        g.code.as_deref().unwrap_or("no error code"),
+                        if g.codes.is_empty() {
+                            "no error code".to_string()
+                        } else {
+                            g.codes.join(", ")
+                        },
                         m.on_error
                     ));
                 }
@@ -337,8 +341,13 @@ fn check_shard(
                 report.groups_failed += 1;
                 // The statement's own failure is already named above.
                 if m.status == Status::Ok || m.groups.len() > 1 {
+                    let codes = if g.codes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", g.codes.join(", "))
+                    };
                     report.problems.push(format!(
-                        "shard {shard}: {} failed: {}",
+                        "shard {shard}: {} failed{codes}: {}",
                         describe(g),
                         g.error.as_deref().unwrap_or("(no error recorded)")
                     ));

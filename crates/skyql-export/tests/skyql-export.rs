@@ -11,3 +11,5 @@ mod merge;
 mod postgres;
 #[path = "skyql-export/round_trip.rs"]
 mod round_trip;
+#[path = "skyql-export/shards.rs"]
+mod shards;

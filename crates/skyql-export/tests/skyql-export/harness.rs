@@ -29,6 +29,15 @@ pub struct Emulator {
 /// The emulator (24 seeded jobs in `demo-project`; the credentials may use
 /// only that project) and an engine talking to it.
 pub fn start() -> Emulator {
+    start_with(skyql_emulator::Config {
+        seed_jobs: 24,
+        projects: vec![PROJECT.to_string()],
+        ..skyql_emulator::Config::default()
+    })
+}
+
+/// The emulator configured so, serving the embedded aiplatform document.
+pub fn start_with(config: skyql_emulator::Config) -> Emulator {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -36,10 +45,8 @@ pub fn start() -> Emulator {
         .expect("runtime");
     let emulator = rt
         .block_on(skyql_emulator::spawn(skyql_emulator::Config {
-            seed_jobs: 24,
-            projects: vec![PROJECT.to_string()],
             discovery: Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
-            ..skyql_emulator::Config::default()
+            ..config
         }))
         .expect("emulator");
     let client = Client::new(ClientConfig {
@@ -70,7 +77,8 @@ impl Emulator {
         tables.pop().expect("a result")
     }
 
-    /// Runs `sql` as `skyql export` does and writes shard `shard` into `dir`.
+    /// Runs `sql` as `skyql export` does without the engine's request
+    /// groups (one statement-level group) and writes shard `shard` into `dir`.
     pub fn export(&mut self, sql: &str, shard: Shard, format: Format, dir: &Path) -> Manifest {
         let started_at = chrono::Utc::now();
         let outcome = self
@@ -86,6 +94,40 @@ impl Emulator {
             started_at,
             outcome,
             groups: None,
+        };
+        skyql_export::write(dir, &run).expect("export written")
+    }
+
+    /// Runs one statement as `skyql export --shard --on-error` does: the
+    /// engine splits the fan-out and reports every request group.
+    pub fn export_sharded(
+        &mut self,
+        sql: &str,
+        shard: Shard,
+        on_error: &str,
+        dir: &Path,
+    ) -> Manifest {
+        let policy: skyql_engine::OnError = on_error.parse().expect("policy");
+        self.engine.set_on_error(policy.clone());
+        self.engine.set_shard(Some(shard.into()));
+        let started_at = chrono::Utc::now();
+        let stmt = skyql_engine::split_statements(sql)
+            .expect("split")
+            .pop()
+            .expect("one statement");
+        let outcome = self.engine.execute(&stmt).map_err(|e| e.to_string());
+        let groups = self
+            .engine
+            .last_report()
+            .map(|r| skyql_export::groups_of(r, shard));
+        let run = Run {
+            statement: sql.to_string(),
+            shard,
+            format: Format::Parquet,
+            on_error: (&policy).into(),
+            started_at,
+            outcome,
+            groups,
         };
         skyql_export::write(dir, &run).expect("export written")
     }

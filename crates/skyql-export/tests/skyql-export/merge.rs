@@ -30,7 +30,8 @@ fn group(project: &str, status: Status, code: Option<&str>, error: Option<&str>)
         ]),
         status,
         rows: if status == Status::Ok { 12 } else { 0 },
-        code: code.map(str::to_string),
+        codes: code.map(str::to_string).into_iter().collect(),
+        sharded: true,
         error: error.map(str::to_string),
     }
 }
