@@ -99,14 +99,14 @@ def test_merge_passes_a_complete_export_and_fails_a_failed_group(skyql, tmp_path
             "parameters": {"projectsId": "demo-project-7", "locationsId": "europe-west4"},
             "status": "failed",
             "rows": 0,
-            "code": "PERMISSION_DENIED",
+            "codes": ["PERMISSION_DENIED", "403"],
             "error": "403 PERMISSION_DENIED",
         }
     )
     manifest_path.write_text(json.dumps(manifest))
     failed = skyql("export", "--merge", str(tmp_path), check=False)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "project=demo-project-7 location=europe-west4 failed" in failed.stderr
+    assert "project=demo-project-7 location=europe-west4 failed (PERMISSION_DENIED, 403)" in failed.stderr
     (tmp_path / "part-1-of-1.parquet").unlink()
     missing = skyql("export", "--merge", str(tmp_path), check=False)
     assert missing.returncode == 1 and "part-1-of-1.parquet (shard 1/1) is missing" in missing.stderr
@@ -114,9 +114,24 @@ def test_merge_passes_a_complete_export_and_fails_a_failed_group(skyql, tmp_path
 
 def test_bad_options_are_refused_with_what_to_do(skyql, tmp_path):
     bad_shard = skyql("export", "--emulator", "--format", "jsonl", "--out", str(tmp_path), "--shard", "5/4", JOBS, check=False)
-    assert bad_shard.returncode == 2 and "the part must be from 1 to 4" in bad_shard.stderr
+    assert bad_shard.returncode == 2 and "give I/N with 1 <= I <= N" in bad_shard.stderr
     dry = skyql("export", "--dry-run", "--emulator", "--format", "jsonl", "--out", str(tmp_path), JOBS, check=False)
     assert dry.returncode == 1 and "--dry-run sends no request" in dry.stderr
     nothing = skyql("export", "--merge", str(tmp_path), check=False)
     assert nothing.returncode == 1 and "no manifest" in nothing.stderr
     assert not list(tmp_path.iterdir()), "a refused export writes nothing"
+
+
+def test_shards_together_hold_the_rows_once(skyql, tmp_path):
+    expected = exec_rows(skyql, JOBS)
+    for i in (1, 2):
+        skyql("export", "--emulator", "--format", "parquet", "--out", str(tmp_path), "--shard", f"{i}/2", JOBS)
+    merged = skyql("export", "--merge", str(tmp_path))
+    assert f"rows: {len(expected)}" in merged.stdout and "groups: 2 ok" in merged.stdout
+    con = duckdb.connect()
+    names = [r[0] for r in con.execute(f"SELECT name FROM read_parquet('{tmp_path / 'part-*.parquet'}') ORDER BY name").fetchall()]
+    assert names == [r["name"] for r in expected]
+    per_shard = [
+        con.execute(f"SELECT count(*) FROM read_parquet('{tmp_path / f'part-{i}-of-2.parquet'}')").fetchone()[0] for i in (1, 2)
+    ]
+    assert all(n > 0 for n in per_shard), per_shard
