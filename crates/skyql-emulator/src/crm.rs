@@ -26,7 +26,7 @@ use axum::response::Response;
 
 use crate::auth::{BearerCheck, unauthenticated};
 use crate::fields::Shape;
-use crate::methods::{Query, list_json};
+use crate::methods::{Query, list_json, page_size_up_to};
 use crate::org::{Folder, ORGANIZATION_DOMAIN, ORGANIZATION_ID, Project, organization_name};
 use crate::routing::split_segments;
 use crate::server::parse_query;
@@ -143,23 +143,6 @@ fn no_permission() -> ApiError {
     )
 }
 
-/// `pageSize`: 100 when absent or 0, at most 1,000, never negative.
-fn page_size(query: &Query) -> Result<usize, ApiError> {
-    match query.param("pageSize").map(str::trim) {
-        None | Some("") => Ok(100),
-        Some(s) => match s.parse::<i32>() {
-            Ok(n) if n < 0 => Err(ApiError::invalid(format!(
-                "Invalid page_size {n}: it must not be negative."
-            ))),
-            Ok(0) => Ok(100),
-            Ok(n) => Ok((n as usize).min(1_000)),
-            Err(_) => Err(ApiError::bad_payload(format!(
-                "Invalid value at 'page_size' (TYPE_INT32), \"{s}\""
-            ))),
-        },
-    }
-}
-
 /// One page of `items` (already in order; only the page is written out by `json`) with
 /// a sealed token to the next.
 fn page<T>(
@@ -170,7 +153,7 @@ fn page<T>(
     items: Vec<T>,
     json: impl Fn(T) -> Json,
 ) -> Result<Json, ApiError> {
-    let size = page_size(query)?;
+    let size = page_size_up_to(query, 1_000)?;
     let start = match query.param("pageToken") {
         None | Some("") => 0,
         Some(t) => inner

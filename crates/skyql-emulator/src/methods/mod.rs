@@ -31,6 +31,11 @@ impl Query {
 
 /// `pageSize`: 100 when absent or 0, at most 100, never negative.
 pub fn page_size(query: &Query) -> Result<usize, ApiError> {
+    page_size_up_to(query, 100)
+}
+
+/// `pageSize`: 100 when absent or 0, at most `max`, never negative.
+pub fn page_size_up_to(query: &Query, max: usize) -> Result<usize, ApiError> {
     match query.param("pageSize").map(str::trim) {
         None | Some("") => Ok(100),
         Some(s) => match s.parse::<i32>() {
@@ -38,7 +43,7 @@ pub fn page_size(query: &Query) -> Result<usize, ApiError> {
                 "Invalid page_size {n}: it must not be negative."
             ))),
             Ok(0) => Ok(100),
-            Ok(n) => Ok((n as usize).min(100)),
+            Ok(n) => Ok((n as usize).min(max)),
             Err(_) => Err(ApiError::bad_payload(format!(
                 "Invalid value at 'page_size' (TYPE_INT32), \"{s}\""
             ))),
