@@ -27,7 +27,8 @@
 //! the rows counted from the files). Also the emulator's
 //! start-up and memory with N projects. Prints markdown for BENCHMARKS.md.
 //! Options: `--projects N` (1000), `--jobs J` per project (4), `--quota Q` (600),
-//! `--latency-ms L` (20), `--runs R` (3), `--binding-quota Q` (1; 0 skips that row).
+//! `--latency-ms L` (20), `--runs R` (3), `--binding-quota Q` (1; 0 skips that row),
+//! `--fault-rate P` (0: the emulator's transient 429/503 faults on top of the quota).
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -64,6 +65,8 @@ struct Options {
     latency_ms: u64,
     runs: usize,
     binding_quota: u32,
+    /// Fraction of API calls the emulator answers 429 or 503 (transient faults).
+    fault_rate: f64,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -74,6 +77,7 @@ fn parse(args: &[String]) -> Result<Options> {
         latency_ms: 20,
         runs: 3,
         binding_quota: 1,
+        fault_rate: 0.0,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -85,8 +89,9 @@ fn parse(args: &[String]) -> Result<Options> {
             "--latency-ms" => o.latency_ms = v.parse()?,
             "--runs" => o.runs = v.parse::<usize>()?.max(1),
             "--binding-quota" => o.binding_quota = v.parse()?,
+            "--fault-rate" => o.fault_rate = v.parse()?,
             other => bail!(
-                "unknown option {other}: use --projects N, --jobs J, --quota Q, --latency-ms L, --runs R, --binding-quota Q"
+                "unknown option {other}: use --projects N, --jobs J, --quota Q, --latency-ms L, --runs R, --binding-quota Q, --fault-rate P"
             ),
         }
     }
@@ -105,6 +110,7 @@ fn start_emulator(bin: &Path, dir: &Path, o: &Options, quota: u32) -> Result<Emu
         .args(["--seed-jobs", &o.jobs.to_string()])
         .args(["--project-quota", &quota.to_string()])
         .args(["--latency-ms", &o.latency_ms.to_string()])
+        .args(["--fault-rate", &o.fault_rate.to_string()])
         .arg("--credentials-out")
         .arg(&key_file)
         .stdout(Stdio::piped())
@@ -389,8 +395,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let shard = shard_mode(&bin)?;
     println!(
-        "{} projects × 2 locations ({} jobs each), {} ms added to every response, skyql --concurrency {CONCURRENCY} (default)\n",
-        o.projects, o.jobs, o.latency_ms
+        "{} projects × 2 locations ({} jobs each), {} ms added to every response, {}% of calls answered 429 or 503, skyql --concurrency {CONCURRENCY} (default)\n",
+        o.projects,
+        o.jobs,
+        o.latency_ms,
+        o.fault_rate * 100.0
     );
     println!(
         "| run | quota per project | requests answered (429s) | skyql wall time | ideal | skyql / ideal |\n|---|---|---|---|---|---|"
