@@ -106,9 +106,11 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
     let mut groups: Option<Vec<skyql_export::Group>> = None;
     let mut tables = Vec::new();
     let mut failure = None;
+    let mut any_split = false;
     for stmt in &statements {
         let result = engine.execute(stmt);
         if let Some(report) = engine.last_report() {
+            any_split |= report.sharded_table.is_some();
             for note in report.notes() {
                 crate::term::err_line(crate::output::visible(&note, false));
             }
@@ -130,6 +132,14 @@ pub fn run(global: &Global, args: ExportArgs) -> Result<()> {
         Some(e) => Err(e),
         None => skyql_export::single_result(tables).map_err(|e| e.to_string()),
     };
+    // Nothing was split (no fan-out at all, as in `SELECT 1` or SHOW): the
+    // rows belong to shard 1 alone, or N shards would hold them N times.
+    let outcome = outcome.map(|mut table| {
+        if shard.count > 1 && shard.index != 1 && !any_split {
+            table.rows.clear();
+        }
+        table
+    });
     let run = Run {
         statement: sql.clone(),
         shard: shard.into(),

@@ -201,8 +201,13 @@ fn check_agreement(manifests: &BTreeMap<Shard, Manifest>, report: &mut Report) {
         } else {
             for (a, b) in m.columns.iter().zip(&m0.columns) {
                 if a.kind != b.kind {
+                    let why = if m.rows == 0 || m0.rows == 0 {
+                        "a shard without rows cannot tell an expression's type, and writes text"
+                    } else {
+                        "values that did not fit a type were kept as text"
+                    };
                     report.notes.push(format!(
-                        "column `{}` is {:?} in shard {shard} and {:?} in shard {s0} (values that did not fit the type are kept as text)",
+                        "column `{}` is {:?} in shard {shard} and {:?} in shard {s0} ({why}); a loader may need to cast it",
                         a.name, a.kind, b.kind
                     ));
                 }
