@@ -121,6 +121,12 @@ impl Control {
     /// `Retry-After: 1`) or 503 `UNAVAILABLE`. `service` is the API's host name, e.g.
     /// `aiplatform.googleapis.com`.
     pub fn fault(&self, service: &str) -> Option<ApiError> {
+        self.fault_for(service, None)
+    }
+
+    /// The same, naming in the 429's `ErrorInfo` the project charged
+    /// (`consumer: projects/N`), as a per-project quota's 429 does.
+    pub fn fault_for(&self, service: &str, consumer: Option<u64>) -> Option<ApiError> {
         let mut f = self.faults.lock().ok()?;
         if f.rate <= 0.0 {
             return None;
@@ -133,13 +139,23 @@ impl Control {
             ApiError::new(
                 429,
                 "RESOURCE_EXHAUSTED",
-                format!("Quota exceeded for quota metric 'Resource management (CRUD) requests' and limit 'Resource management (CRUD) requests per minute per region' of service '{service}'."),
+                format!(
+                    "Quota exceeded for quota metric 'Resource management (CRUD) requests' and limit 'Resource management (CRUD) requests per minute per region' of service '{service}'{}.",
+                    consumer.map_or(String::new(), |n| format!(" for consumer 'project_number:{n}'"))
+                ),
             )
-            .with_detail(error_info(
-                "RATE_LIMIT_EXCEEDED",
-                "googleapis.com",
-                &[("service", service)],
-            ))
+            .with_detail(match consumer {
+                Some(n) => error_info(
+                    "RATE_LIMIT_EXCEEDED",
+                    "googleapis.com",
+                    &[("consumer", &format!("projects/{n}")), ("service", service)],
+                ),
+                None => error_info(
+                    "RATE_LIMIT_EXCEEDED",
+                    "googleapis.com",
+                    &[("service", service)],
+                ),
+            })
             .with_header("retry-after", "1")
         } else {
             ApiError::new(503, "UNAVAILABLE", "The service is currently unavailable.")

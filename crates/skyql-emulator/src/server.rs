@@ -240,7 +240,8 @@ async fn api(
     body: Body,
     call: Call,
 ) -> Result<Response, ApiError> {
-    if let Some(fault) = inner.control.fault(SERVICE) {
+    let consumer = inner.resolve_project(&call.project).ok();
+    if let Some(fault) = inner.control.fault_for(SERVICE, consumer) {
         return Err(fault);
     }
     let kind = call.kind;

@@ -1285,6 +1285,13 @@ async fn faults_and_latency() {
                 assert_eq!(r.headers()["retry-after"], "1");
                 let body: Value = r.json().await.expect("json");
                 assert_google_error(&body, 429, "RESOURCE_EXHAUSTED");
+                let info = &body["error"]["details"][0];
+                assert_eq!(info["reason"], "RATE_LIMIT_EXCEEDED");
+                // A per-project quota's 429 names the project charged.
+                assert_eq!(
+                    info["metadata"]["consumer"],
+                    format!("projects/{}", project_number("demo-project"))
+                );
             } else if status == 503 {
                 let body: Value = r.json().await.expect("json");
                 assert_google_error(&body, 503, "UNAVAILABLE");
