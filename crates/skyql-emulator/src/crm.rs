@@ -310,15 +310,6 @@ pub async fn handle(inner: &Arc<Inner>, parts: &Parts, _body: Body, call: CrmCal
 }
 
 fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response, ApiError> {
-    if let Some(fault) = inner.control.fault(SERVICE) {
-        return Err(fault);
-    }
-    let kind = call.kind;
-    let (output, query) = parse_query(parts.uri.query(), kind.params(), &ANY)?;
-    let check = inner.auth.check(parts, output.access_token.as_deref());
-    if check != BearerCheck::Ok {
-        return Err(unauthenticated(SERVICE, kind.rpc(), &check));
-    }
     let consumer = header_str(
         &parts.headers,
         HeaderName::from_static("x-goog-user-project"),
@@ -327,6 +318,15 @@ fn answer(inner: &Arc<Inner>, parts: &Parts, call: &CrmCall) -> Result<Response,
     .unwrap_or(&inner.auth.keys.project_id)
     .to_string();
     let consumer_number = inner.resolve_project(&consumer)?;
+    if let Some(fault) = inner.control.fault_for(SERVICE, Some(consumer_number)) {
+        return Err(fault);
+    }
+    let kind = call.kind;
+    let (output, query) = parse_query(parts.uri.query(), kind.params(), &ANY)?;
+    let check = inner.auth.check(parts, output.access_token.as_deref());
+    if check != BearerCheck::Ok {
+        return Err(unauthenticated(SERVICE, kind.rpc(), &check));
+    }
     inner
         .quotas
         .take(SERVICE, consumer_number, inner.clock.now_us())?;
