@@ -5,7 +5,11 @@
 //! A case may start with directive comments:
 //!   `-- args: --output json`            extra arguments for `skyql exec`
 //!   `-- before: registry pull google.widgets --from {fixtures}/widgets.v1.json`
-//! `{fixtures}` is the engine's fixture folder, `{discovery}` the pinned documents.
+//!   `-- emulator: --services compute --discovery-dir {fixtures} --seed {cases}/google/compute_seed.json`
+//!       starts `skyql emulator` with those arguments for the case, which then
+//!       runs with `--endpoint` and `--auth` pointing at it
+//! `{fixtures}` is the engine's fixture folder, `{cases}` the cases folder,
+//! `{discovery}` the pinned documents.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -51,7 +55,12 @@ fn discovery_env() -> Option<PathBuf> {
 }
 
 fn expand(s: &str) -> String {
-    let s = s.replace("{fixtures}", &fixtures().display().to_string());
+    let s = s
+        .replace("{fixtures}", &fixtures().display().to_string())
+        .replace(
+            "{cases}",
+            &manifest().join("tests/cases").display().to_string(),
+        );
     match discovery_env() {
         Some(d) => s.replace("{discovery}", &d.display().to_string()),
         None => s,
@@ -122,9 +131,24 @@ fn iql_cases() {
             continue;
         }
         let mut exec_args = Vec::new();
+        // Kept alive until the case has run; killed on drop.
+        let mut emulator = None;
         for line in script.lines() {
             if let Some(a) = line.strip_prefix("-- args:") {
                 exec_args.extend(args_of(a));
+            } else if let Some(e) = line.strip_prefix("-- emulator:") {
+                let key = home.path().join("key.json");
+                let emu = spawn_emulator(&args_of(e), &key);
+                exec_args.extend([
+                    "--endpoint".to_string(),
+                    emu.base_url.clone(),
+                    "--auth".to_string(),
+                    format!(
+                        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
+                        key.display()
+                    ),
+                ]);
+                emulator = Some(emu);
             } else if let Some(b) = line.strip_prefix("-- before:") {
                 let out = bin()
                     .arg("--home")
@@ -149,6 +173,7 @@ fn iql_cases() {
             .args(&exec_args)
             .output()
             .expect("run skyql");
+        drop(emulator);
         let got =
             normalize_ports(&render(&out).replace(&home.path().display().to_string(), "{home}"));
         let expected_path = case.with_extension("out");
@@ -410,21 +435,29 @@ impl Drop for EmulatorProcess {
 }
 
 fn emulator_process(dir: &Path) -> EmulatorProcess {
+    let args: Vec<String> = [
+        "--seed-jobs",
+        "6",
+        "--clock",
+        "frozen",
+        "--authorized-user-out",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([dir.join("user.json").display().to_string()])
+    .collect();
+    spawn_emulator(&args, &dir.join("key.json"))
+}
+
+/// `skyql emulator` on a free loopback port with these arguments, writing
+/// its service-account key to `key`; its first line of output is its URL.
+fn spawn_emulator(args: &[String], key: &Path) -> EmulatorProcess {
     use std::io::BufRead;
     let mut child = bin()
-        .args([
-            "emulator",
-            "--addr",
-            "127.0.0.1:0",
-            "--seed-jobs",
-            "6",
-            "--clock",
-            "frozen",
-        ])
+        .args(["emulator", "--addr", "127.0.0.1:0"])
+        .args(args)
         .arg("--credentials-out")
-        .arg(dir.join("key.json"))
-        .arg("--authorized-user-out")
-        .arg(dir.join("user.json"))
+        .arg(key)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("emulator");
@@ -759,3 +792,6 @@ fn an_endless_script_is_refused_at_its_cap() {
         "{err}"
     );
 }
+
+#[path = "cli/completeness.rs"]
+mod completeness;
