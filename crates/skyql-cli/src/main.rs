@@ -4,6 +4,7 @@
 mod emulator_cmd;
 mod export_cmd;
 mod output;
+mod progress;
 mod registry_cmd;
 mod remote;
 mod shell;
@@ -66,6 +67,47 @@ pub struct Global {
     /// Print the HTTP requests instead of sending them.
     #[arg(long, global = true, env = "SKYQL_DRY_RUN")]
     pub dry_run: bool,
+    /// No progress line and no note about retries on stderr (warnings about
+    /// missing rows are still printed).
+    #[arg(long, short = 'q', global = true, env = "SKYQL_QUIET")]
+    pub quiet: bool,
+    /// At most this many API requests a second in all (on top of the
+    /// per-service and per-project quotas of <home>/quotas.json).
+    #[arg(long, global = true, env = "SKYQL_QPS", value_parser = positive_f64)]
+    pub qps: Option<f64>,
+    /// Seconds a request keeps retrying transient failures (429, 503,
+    /// broken connections) before its error is returned (1 to 86400).
+    #[arg(long, global = true, env = "SKYQL_RETRY_DEADLINE", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retry_deadline: u64,
+}
+
+/// What a failed request group does to a statement.
+#[derive(Args, Debug, Clone)]
+pub struct OnErrorArg {
+    /// When a request group of a fan-out fails: `fail` (the default: an
+    /// error naming the groups), `warn` (return the rows that came back,
+    /// warn about the rest) or `skip:CODES` (leave out groups that failed
+    /// with these codes, e.g. skip:SERVICE_DISABLED,PERMISSION_DENIED).
+    #[arg(long, value_name = "POLICY", env = "SKYQL_ON_ERROR", value_parser = parse_on_error)]
+    pub on_error: Option<skyql_engine::OnError>,
+}
+
+fn parse_on_error(s: &str) -> Result<skyql_engine::OnError, String> {
+    s.parse().map_err(|e: skyql_engine::Error| e.to_string())
+}
+
+fn parse_shard(s: &str) -> Result<skyql_engine::Shard, String> {
+    s.parse().map_err(|e: skyql_engine::Error| e.to_string())
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a positive number of requests a second"
+        )),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +119,8 @@ enum Command {
         /// Run against an in-process emulator seeded with sample jobs.
         #[arg(long)]
         emulator: bool,
+        #[command(flatten)]
+        on_error: OnErrorArg,
     },
     /// Manage provider documents.
     Registry {
@@ -118,6 +162,13 @@ struct ExecArgs {
         requires = "emulator"
     )]
     emulator_frozen_at: Option<String>,
+    #[command(flatten)]
+    on_error: OnErrorArg,
+    /// Read only part I of N of each statement's fan-out (its request
+    /// groups split by a hash of their parameters), so that N machines
+    /// together read it all, each group once.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<skyql_engine::Shard>,
 }
 
 fn main() {
@@ -159,7 +210,12 @@ fn run(cli: Cli) -> Result<()> {
     let global = cli.global;
     match cli.command {
         Command::Exec(args) => exec(&global, args),
-        Command::Shell { emulator } => shell::run(&global, open_registry(&global)?, emulator),
+        Command::Shell { emulator, on_error } => shell::run(
+            &global,
+            open_registry(&global)?,
+            emulator,
+            on_error.on_error.unwrap_or_default(),
+        ),
         Command::Registry { command } => {
             registry_cmd::run(&global, open_registry(&global)?, command)
         }
@@ -237,21 +293,37 @@ fn exec(global: &Global, args: ExecArgs) -> Result<()> {
     let registry = open_registry(global)?;
     // Only statements that may reach the cloud need a client and a runtime.
     let needs_remote = args.emulator || statements.iter().any(|s| !skyql_engine::is_metadata(s));
-    let (connection, mut engine) = if needs_remote {
+    let (connection, mut engine, client) = if needs_remote {
         let emulator = args.emulator.then(|| remote::EmulatorOptions {
             frozen_at: args.emulator_frozen_at.clone(),
         });
         let (connection, remote) = remote::connect(global, emulator)?;
-        (Some(connection), Engine::with_remote(registry, remote))
+        let client = remote.client.clone();
+        (
+            Some(connection),
+            Engine::with_remote(registry, remote),
+            Some(client),
+        )
     } else {
-        (None, Engine::new(registry))
+        (None, Engine::new(registry), None)
     };
     engine.allow_local_files(global.allow_local_files);
+    engine.set_on_error(args.on_error.on_error.clone().unwrap_or_default());
+    engine.set_shard(args.shard);
     let format = output::Format::resolve(global.output);
+    let show_progress = progress::enabled(global.quiet);
     let mut out = std::io::stdout().lock();
     for stmt in statements {
-        let table = engine.execute(&stmt)?;
+        let line = progress::ProgressLine::start(show_progress, engine.progress(), client.clone());
+        let result = engine.execute(&stmt);
+        line.finish();
+        if result.is_err() {
+            progress::after_statement(&engine, format, global.quiet);
+        }
+        let table = result?;
         output::write(&mut out, &table, format)?;
+        out.flush()?;
+        progress::after_statement(&engine, format, global.quiet);
         if let Some(notice) = &table.notice {
             out.flush()?;
             term::err_line(notice);

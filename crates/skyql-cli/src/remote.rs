@@ -3,7 +3,7 @@
 
 use crate::Global;
 use anyhow::{Context, Result};
-use skyql_client::{AuthConfig, Client, ClientConfig, DryRunSink};
+use skyql_client::{AuthConfig, Client, ClientConfig, DryRunSink, Quotas};
 use skyql_engine::Remote;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,21 @@ pub struct EmulatorOptions {
     pub frozen_at: Option<String>,
 }
 
+/// The rate limits: Google's published quotas, `<home>/quotas.json` over
+/// them if it exists, `--qps` over both.
+fn quotas(global: &Global) -> Result<Quotas> {
+    let path = crate::home(global).join("quotas.json");
+    let mut q = match std::fs::read_to_string(&path) {
+        Ok(text) => Quotas::from_json(&text, &path.display().to_string())?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Quotas::default(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if global.qps.is_some() {
+        q.qps = global.qps;
+    }
+    Ok(q)
+}
+
 pub fn connect(global: &Global, emulator: Option<EmulatorOptions>) -> Result<(Connection, Remote)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -41,6 +56,8 @@ pub fn connect(global: &Global, emulator: Option<EmulatorOptions>) -> Result<(Co
             crate::term::err_line(format_args!("[dry-run] {r}"))
         }))),
         max_response_bytes: crate::max_response_bytes(global),
+        retry_deadline: Duration::from_secs(global.retry_deadline.max(1)),
+        quotas: quotas(global)?,
         ..ClientConfig::default()
     };
     config.auth = match &global.auth {

@@ -105,7 +105,12 @@ impl Completer for SkyqlHelper {
     }
 }
 
-pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<()> {
+pub fn run(
+    global: &Global,
+    registry: Arc<Registry>,
+    emulator: bool,
+    on_error: skyql_engine::OnError,
+) -> Result<()> {
     let mut rl: Editor<SkyqlHelper, rustyline::history::DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(SkyqlHelper {
         registry: registry.clone(),
@@ -120,8 +125,14 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
             e.base_url
         ))?;
     }
+    let client = remote.client.clone();
     let mut engine = Engine::with_remote(registry, remote);
     engine.allow_local_files(global.allow_local_files);
+    engine.set_on_error(on_error);
+    let session = Session {
+        client,
+        quiet: global.quiet,
+    };
     let format = Format::resolve(global.output);
     let mut buffer = String::new();
     term::out_line(format_args!(
@@ -148,7 +159,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
                 }
                 let sql = std::mem::take(&mut buffer);
                 let _ = rl.add_history_entry(sql.trim());
-                run_text(&mut engine, &sql, format)?;
+                run_text(&mut engine, &session, &sql, format)?;
             }
             Err(ReadlineError::Interrupted) => buffer.clear(),
             Err(ReadlineError::Eof) => {
@@ -156,7 +167,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
                 if !buffer.trim().is_empty() {
                     let sql = std::mem::take(&mut buffer);
                     let _ = rl.add_history_entry(sql.trim());
-                    run_text(&mut engine, &sql, format)?;
+                    run_text(&mut engine, &session, &sql, format)?;
                 }
                 break;
             }
@@ -176,7 +187,13 @@ pub fn run(global: &Global, registry: Arc<Registry>, emulator: bool) -> Result<(
 
 /// Runs the statements of `sql`, printing results and errors; only a
 /// failure to write the output ends the shell.
-fn run_text(engine: &mut Engine, sql: &str, format: Format) -> Result<()> {
+/// What each statement of the shell needs besides the engine.
+struct Session {
+    client: skyql_client::Client,
+    quiet: bool,
+}
+
+fn run_text(engine: &mut Engine, session: &Session, sql: &str, format: Format) -> Result<()> {
     let stmts = match skyql_engine::split_statements(sql) {
         Ok(s) => s,
         Err(e) => {
@@ -188,7 +205,14 @@ fn run_text(engine: &mut Engine, sql: &str, format: Format) -> Result<()> {
         }
     };
     for stmt in stmts {
-        match engine.execute(&stmt) {
+        let line = crate::progress::ProgressLine::start(
+            crate::progress::enabled(session.quiet),
+            engine.progress(),
+            Some(session.client.clone()),
+        );
+        let result = engine.execute(&stmt);
+        line.finish();
+        match result {
             Ok(t) => {
                 let mut out = std::io::stdout().lock();
                 output::write(&mut out, &t, format)?;
@@ -202,6 +226,8 @@ fn run_text(engine: &mut Engine, sql: &str, format: Format) -> Result<()> {
                 output::visible(&e.to_string(), true)
             )),
         }
+        // After the rows (or the error): what is missing, retries.
+        crate::progress::after_statement(engine, format, session.quiet);
     }
     Ok(())
 }

@@ -255,6 +255,7 @@ impl Engine {
             _ => skyql_client::ClientStats::default(),
         };
         let mut report = StatementReport {
+            complete: false,
             calls: stats.requests,
             retries: stats.retries,
             lost: stats.failed,
@@ -308,6 +309,7 @@ impl Engine {
                 None => Err(e),
             },
         };
+        report.complete = result.is_ok() && report.all_groups_ok();
         self.last_report = Some(report);
         result
     }

@@ -200,6 +200,8 @@ impl PartReport {
 /// group of its fan-outs.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct StatementReport {
+    /// Every request group answered in full (set when the statement ends).
+    pub complete: bool,
     pub calls: u64,
     pub retries: u64,
     pub lost: u64,
@@ -225,7 +227,7 @@ impl StatementReport {
     }
 
     /// Every request group answered in full.
-    pub fn complete(&self) -> bool {
+    pub fn all_groups_ok(&self) -> bool {
         self.parts.iter().all(|p| p.status == PartStatus::Ok)
     }
 
@@ -382,6 +384,6 @@ mod tests {
              google.aiplatform.custom_jobs (locationsId=l, projectsId=a): 403 PERMISSION_DENIED"
         );
         assert!(notes[1].contains("needed 3 retries"), "{notes:?}");
-        assert!(!r.complete());
+        assert!(!r.all_groups_ok());
     }
 }

@@ -98,7 +98,7 @@ fn a_thousand_projects_by_two_locations_under_30_percent_faults_return_every_see
     assert_eq!(names(&t).len(), 2000);
     let r = report(&o.engine);
     assert_eq!(r.parts.len(), 2000, "one group per project and location");
-    assert!(r.complete());
+    assert!(r.complete && r.all_groups_ok());
     assert_eq!(r.lost, 0);
     assert!(r.retries > 0, "faults were injected and retried: {r:?}");
     assert!(
