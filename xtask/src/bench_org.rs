@@ -250,27 +250,48 @@ fn finish(child: Child) -> Result<Vec<u8>> {
 }
 
 /// Waits for a skyql process until `deadline` (if any); `None` when it was still running
-/// then (it is killed). Its stdout, or an error with its stderr.
+/// then (it is killed). Its stdout, or an error with its stderr. Both pipes are drained
+/// while it runs (skyql's `-o json` report on stderr fills a pipe's buffer).
 fn finish_by(mut child: Child, deadline: Option<Instant>) -> Result<Option<Vec<u8>>> {
-    if let Some(deadline) = deadline {
-        while child.try_wait()?.is_none() {
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Ok(None);
+    fn drain<R: std::io::Read + Send + 'static>(
+        pipe: Option<R>,
+    ) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            buf
+        })
     }
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    let Some(status) = status else {
+        return Ok(None);
+    };
+    if !status.success() {
+        let err = String::from_utf8_lossy(&err);
         bail!(
-            "skyql failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+            "skyql failed ({status}): {}",
+            err.lines()
+                .find(|l| !l.trim_start().starts_with('{'))
+                .unwrap_or("")
         );
     }
-    Ok(Some(out.stdout))
+    Ok(Some(out))
 }
 
 /// (rows, distinct projects) of the JSONL part files an export wrote into `dir`.
