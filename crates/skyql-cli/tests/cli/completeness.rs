@@ -145,6 +145,22 @@ fn on_error_policies_reports_and_shards_from_the_command_line() {
         union.into_iter().collect::<BTreeSet<_>>(),
         whole.into_iter().collect::<BTreeSet<_>>()
     );
+    // A quotas file that is not what it should be is named, with the shape.
+    std::fs::write(dir.path().join("quotas.json"), r#"{"qps": -1}"#).expect("write");
+    let out = run(&["-o", "csv"], two);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("quotas.json: qps is -1; a rate must be a positive number"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("quotas.json"),
+        r#"{"services": {"aiplatform": {"per_project_per_minute": 6000}}}"#,
+    )
+    .expect("write");
+    assert!(run(&["-o", "csv", "--qps", "100"], two).status.success());
+    std::fs::remove_file(dir.path().join("quotas.json")).expect("remove");
     // Bad values say what to give.
     let out = run(&["--on-error", "ignore"], two);
     assert_eq!(out.status.code(), Some(2));

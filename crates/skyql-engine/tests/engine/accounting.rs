@@ -82,13 +82,16 @@ fn names(t: &Table) -> BTreeSet<String> {
 }
 
 #[test]
-fn a_thousand_projects_by_two_locations_under_30_percent_faults_return_every_seeded_row() {
+fn a_thousand_projects_by_two_locations_under_30_percent_faults_and_quotas_return_every_seeded_row()
+{
     let mut o = org(
         skyql_emulator::Config {
             seed_projects: 1000,
             seed_jobs: 2,
             fault_rate: 0.3,
             fault_seed: 5,
+            // Google's Resource Manager rate, per project.
+            project_quota: Some(600),
             ..skyql_emulator::Config::default()
         },
         |c| c.concurrency = 64,
