@@ -318,7 +318,17 @@ impl Engine {
         if let Some(m) = meta::parse(stmt)? {
             return meta::run(&self.registry, &m);
         }
-        match classify::classify(stmt)? {
+        let kind = classify::classify(stmt)?;
+        // Every shard would send the same calls: N creates, N deletes.
+        if let Some(shard) = self.shard
+            && matches!(kind, classify::Kind::Exec | classify::Kind::Mutation(_))
+        {
+            return Err(Error::BadParam(format!(
+                "--shard {shard} splits the reads of a fan-out; run EXEC, INSERT, UPDATE, \
+                 REPLACE and DELETE without --shard"
+            )));
+        }
+        match kind {
             classify::Kind::Exec => {
                 let call = exec::parse(stmt)?;
                 let remote = self.remote_or_err()?;

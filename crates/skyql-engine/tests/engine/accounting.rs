@@ -250,6 +250,14 @@ fn shards_together_hold_every_row_once() {
     assert!(exec(&mut o.engine, one).expect("shard 2").rows.is_empty());
     o.engine.set_shard(Some(Shard { index: 1, count: 3 }));
     assert_eq!(exec(&mut o.engine, one).expect("shard 1").rows.len(), 1);
+    // Mutations are never sharded: every shard would send them.
+    let e = exec(
+        &mut o.engine,
+        "DELETE FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project-1' \
+         AND locationsId = 'us-central1' AND customJobsId = '1'",
+    )
+    .expect_err("refused");
+    assert!(e.to_string().contains("without --shard"), "{e}");
 }
 
 #[test]
