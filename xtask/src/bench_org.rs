@@ -625,6 +625,11 @@ fn run_shards(
         finish(merge.spawn().context("starting skyql export --merge")?)
             .context("`skyql export --merge` found the shards incomplete")?;
     }
+    // A project's two locations may fall in different shards: the shards' distinct
+    // projects add up to more than N, so only the jobs are summed for exec shards.
+    if let ShardMode::Exec = mode {
+        sum.1 = r.o.projects as u64;
+    }
     check(r.o, sum)?;
     Ok((rt.block_on(answered(&emu.base_url))?, wall))
 }
