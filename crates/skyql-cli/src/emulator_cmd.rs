@@ -145,11 +145,9 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         ..Config::default()
     };
     config.validate().context("invalid emulator options")?;
-    let running = skyql_emulator::spawn(config).await.with_context(|| {
-        format!(
-            "cannot serve on {}: is another emulator running? Try --addr 127.0.0.1:0",
-            args.addr
-        )
+    let running = skyql_emulator::spawn(config).await.map_err(|e| {
+        let busy = matches!(e, skyql_emulator::Error::Bind { .. });
+        start_failure(e, busy, &args.addr)
     })?;
     let base_url = running.base_url.clone();
     announce(
@@ -244,11 +242,12 @@ async fn serve_discovery(
     };
     let running = skyql_discovery_emulator::spawn(config, apis)
         .await
-        .with_context(|| {
-            format!(
-                "cannot start the emulator on {}: is another emulator running? Try --addr 127.0.0.1:0",
-                args.addr
-            )
+        .map_err(|e| {
+            let busy = matches!(
+                e,
+                skyql_discovery_emulator::Error::Shared(skyql_emulator::Error::Bind { .. })
+            );
+            start_failure(e, busy, &args.addr)
         })?;
     let base_url = running.base_url.clone();
     announce(
@@ -320,5 +319,22 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A failed start, with the hint about a busy address only when listening
+/// is what failed (a bad seed or state file says so itself).
+fn start_failure(
+    e: impl std::error::Error + Send + Sync + 'static,
+    busy: bool,
+    addr: &std::net::SocketAddr,
+) -> anyhow::Error {
+    let e = anyhow::Error::new(e);
+    if busy {
+        e.context(format!(
+            "cannot serve on {addr}: is another emulator running? Try --addr 127.0.0.1:0"
+        ))
+    } else {
+        e.context("cannot start the emulator")
     }
 }
