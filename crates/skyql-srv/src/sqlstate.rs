@@ -30,6 +30,8 @@ fn engine_code(e: &Error) -> &'static str {
         Error::Mutation(_) | Error::Exec(_) => "22023",
         Error::Operation { .. } => "38000",
         Error::Partial { source, .. } => engine_code(source),
+        // A fan-out with failed parts fails as its first failure did.
+        Error::Incomplete { first, .. } => engine_code(first),
         _ => "XX000",
     }
 }
@@ -52,7 +54,8 @@ pub fn sqlite_code(msg: &str) -> &'static str {
 }
 
 fn client_code(e: &skyql_client::Error) -> &'static str {
-    match e {
+    // Retries that gave up fail as their last answer did.
+    match e.root() {
         skyql_client::Error::Api { status, .. } | skyql_client::Error::Status { status, .. } => {
             match status {
                 400 => "22023",
@@ -67,5 +70,37 @@ fn client_code(e: &skyql_client::Error) -> &'static str {
         skyql_client::Error::Auth { .. } => "28000",
         skyql_client::Error::Transport { .. } => "08006",
         _ => "58000",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied() -> skyql_client::Error {
+        skyql_client::Error::Api {
+            method: "GET".into(),
+            url: "https://example.invalid/v1/x".into(),
+            status: 403,
+            code: "PERMISSION_DENIED".into(),
+            message: "denied".into(),
+            details: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn retries_and_fan_outs_keep_the_code_of_what_failed() {
+        let gave_up = skyql_client::Error::GaveUp {
+            attempts: 3,
+            seconds: 1.5,
+            last: Box::new(denied()),
+        };
+        assert_eq!(engine_code(&Error::Client(Box::new(denied()))), "42501");
+        assert_eq!(engine_code(&Error::Client(Box::new(gave_up))), "42501");
+        let incomplete = Error::Incomplete {
+            message: "1 of 2 request groups failed".into(),
+            first: Box::new(Error::Client(Box::new(denied()))),
+        };
+        assert_eq!(engine_code(&incomplete), "42501");
     }
 }
