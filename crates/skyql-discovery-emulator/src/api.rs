@@ -2,7 +2,7 @@
 //! IAM, a custom method the emulator does not model, ...), its path templates, and the
 //! API family that decides which fields the server sets.
 //!
-//! Roles come from the method's name and HTTP verb, as DESIGN §4 maps SQL verbs, plus the
+//! Roles come from the method's name and HTTP verb, as the provider maps SQL verbs (`skyql_provider::SqlVerb`), plus the
 //! operations collections. Nothing is guessed from descriptions.
 
 use std::collections::BTreeMap;
