@@ -34,6 +34,8 @@ pub struct SrvArgs {
     /// which is only allowed on a loopback address.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub on_error: crate::OnErrorArg,
 }
 
 fn read_password(path: &Path) -> Result<String> {
@@ -67,6 +69,7 @@ pub fn run(global: &Global, registry: Arc<Registry>, args: SrvArgs) -> Result<()
         registry,
         client: remote.client,
         await_timeout: remote.await_timeout,
+        on_error: args.on_error.on_error.clone().unwrap_or_default(),
         log: Arc::new(|line: &str| crate::term::err_line(format_args!("skyql srv: {line}"))),
     };
     connection.runtime.block_on(async move {

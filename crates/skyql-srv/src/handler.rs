@@ -24,7 +24,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::extendedquery::{Describe, Parse, ParseComplete, Sync as PgSync};
-use pgwire::messages::response::ReadyForQuery;
+use pgwire::messages::response::{NoticeResponse, ReadyForQuery};
 use skyql_engine::Table;
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -61,6 +61,9 @@ pub struct ConnHandler {
     /// by statement name: its portals' rows are encoded with them.
     statement_types: Mutex<HashMap<String, Vec<Type>>>,
     parser: Arc<Parser>,
+    /// Notes of statements that ran (missing or skipped request groups,
+    /// retries) not yet sent to the client as NOTICEs.
+    notices: Mutex<Vec<String>>,
 }
 
 impl ConnHandler {
@@ -77,7 +80,37 @@ impl ConnHandler {
             cursor_changes: Mutex::new(Vec::new()),
             statement_types: Mutex::new(HashMap::new()),
             parser: Arc::new(Parser),
+            notices: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Sends the notes of the statements that ran as NOTICE messages
+    /// (WARNING for an incomplete result), so that a client never takes a
+    /// result for complete when skyql knows it is not.
+    async fn send_notices<C>(&self, client: &mut C) -> PgWireResult<()>
+    where
+        C: Sink<PgWireBackendMessage> + Unpin + Send,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let notes = self
+            .notices
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default();
+        for note in notes {
+            let severity = if note.starts_with("warning") {
+                "WARNING"
+            } else {
+                "NOTICE"
+            };
+            let info = ErrorInfo::new(severity.into(), "01000".into(), note);
+            client
+                .send(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(
+                    info,
+                )))
+                .await?;
+        }
+        Ok(())
     }
 
     fn log(&self, line: &str) {
@@ -157,8 +190,14 @@ impl ConnHandler {
             match classify(text, t.resources > 0) {
                 Command::Engine => {
                     let engine = self.engine(pid)?;
-                    let table = engine.run(t.sql).await.map_err(|e| engine_error(&e))?;
-                    Ok(outcome_of_table(table))
+                    let table = engine.run(t.sql).await.map_err(|e| engine_error(&e));
+                    let notes = engine.take_notes();
+                    if !notes.is_empty()
+                        && let Ok(mut n) = self.notices.lock()
+                    {
+                        n.extend(notes);
+                    }
+                    Ok(outcome_of_table(table?))
                 }
                 Command::Catalog => {
                     let t = translate(text, params, registry, Target::Catalog)
@@ -552,6 +591,7 @@ impl SimpleQueryHandler for ConnHandler {
             // (A cursor declared here gets its protocol portal at the next
             // extended-protocol message: this store holds other statements.)
             let outcome = self.run_logged(pid, &stmt.text, &[]).await;
+            self.send_notices(client).await?;
             match outcome {
                 Ok(o) => out.push(response(o, &Format::UnifiedText)?),
                 Err(e) => {
@@ -744,6 +784,7 @@ impl ExtendedQueryHandler for ConnHandler {
                 outcome
             }
         };
+        self.send_notices(client).await?;
         response(outcome, &portal.result_column_format)
     }
 

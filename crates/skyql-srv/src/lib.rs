@@ -52,6 +52,10 @@ pub struct Config {
     pub client: Client,
     /// How long `/*+ AWAIT */` waits for an operation.
     pub await_timeout: Duration,
+    /// What a statement does when part of its fan-out failed (`--on-error`):
+    /// fail (the default), or return what came back with a NOTICE naming
+    /// what is missing or skipped.
+    pub on_error: skyql_engine::OnError,
     pub log: Log,
 }
 
@@ -60,6 +64,7 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     pub client: Client,
     pub await_timeout: Duration,
+    pub on_error: skyql_engine::OnError,
     pub rt: tokio::runtime::Handle,
     pub log: Log,
     pub catalog: catalog::CatalogData,
@@ -121,6 +126,7 @@ impl Server {
             registry: config.registry,
             client: config.client,
             await_timeout: config.await_timeout,
+            on_error: config.on_error.clone(),
             rt: tokio::runtime::Handle::current(),
             log: config.log,
             cancels,

@@ -7,8 +7,8 @@
 
 use crate::Shared;
 use skyql_engine::{Engine, Interrupt, Remote, Table};
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<Table, skyql_engine::Error>>;
@@ -25,6 +25,10 @@ enum Job {
 pub struct EngineSession {
     tx: mpsc::Sender<(Job, Reply)>,
     interrupt: Option<Interrupt>,
+    /// What the last statement's report says the client must hear about
+    /// (groups missing or skipped under `--on-error`, retries), sent to it
+    /// as NOTICE messages.
+    notes: Arc<Mutex<Vec<String>>>,
 }
 
 impl EngineSession {
@@ -37,24 +41,53 @@ impl EngineSession {
             rt: shared.rt.clone(),
             await_timeout: shared.await_timeout,
         };
+        let on_error = shared.on_error.clone();
+        let notes = Arc::new(Mutex::new(Vec::new()));
+        let thread_notes = notes.clone();
         std::thread::Builder::new().name(name).spawn(move || {
             let mut engine = Engine::with_remote(registry, remote);
+            engine.set_on_error(on_error);
             let _ = itx.send(engine.interrupt_handle().ok());
             while let Ok((job, reply)) = rx.recv() {
-                let _ = reply.send(match job {
-                    Job::Run(sql) => run_one(&mut engine, &sql),
+                let answer = match job {
+                    Job::Run(sql) => {
+                        let answer = run_one(&mut engine, &sql);
+                        // A failed statement's error already says what failed.
+                        if let Ok(mut n) = thread_notes.lock() {
+                            *n = match &answer {
+                                Ok(_) => {
+                                    engine.last_report().map(|r| r.notes()).unwrap_or_default()
+                                }
+                                Err(_) => Vec::new(),
+                            };
+                        }
+                        answer
+                    }
                     Job::Describe(sql) => describe_one(&mut engine, &sql),
-                });
+                };
+                let _ = reply.send(answer);
             }
         })?;
         let interrupt = irx.recv().ok().flatten();
-        Ok(EngineSession { tx, interrupt })
+        Ok(EngineSession {
+            tx,
+            interrupt,
+            notes,
+        })
     }
 
     /// Runs one statement on the engine thread; dropping the future before
     /// it resolves interrupts the statement.
     pub async fn run(&self, sql: String) -> Result<Table, skyql_engine::Error> {
         self.ask(Job::Run(sql)).await
+    }
+
+    /// The notes of the statement that ran last, taken (each is heard once).
+    pub fn take_notes(&self) -> Vec<String> {
+        self.notes
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
     }
 
     /// The result columns a read would have (`$n` parameters unbound).

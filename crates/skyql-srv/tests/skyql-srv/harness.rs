@@ -25,6 +25,11 @@ pub struct Options {
     pub password: Option<String>,
     pub tls: Option<skyql_srv::TlsFiles>,
     pub latency: Duration,
+    pub on_error: skyql_engine::OnError,
+    /// Seeded projects `demo-project-1` … (the emulator's `--seed-projects`).
+    pub seed_projects: usize,
+    /// Projects whose API answers 403 SERVICE_DISABLED.
+    pub disable_service_for: Vec<String>,
 }
 
 pub fn start() -> Srv {
@@ -42,6 +47,8 @@ pub fn start_with(opts: Options) -> Srv {
             seed_jobs: 24,
             discovery: Some(skyql_registry::EMBEDDED_AIPLATFORM.to_string()),
             latency: opts.latency,
+            seed_projects: opts.seed_projects,
+            disable_service_for: opts.disable_service_for,
             ..skyql_emulator::Config::default()
         }))
         .expect("emulator");
@@ -56,6 +63,7 @@ pub fn start_with(opts: Options) -> Srv {
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink = logs.clone();
     let config = skyql_srv::Config {
+        on_error: opts.on_error,
         addr: "127.0.0.1:0".parse().expect("addr"),
         password: opts.password,
         tls: opts.tls,

@@ -1,7 +1,7 @@
 //! psql: one-shot queries, several statements per message, the backslash
 //! commands that read the catalog, errors with their SQLSTATE.
 
-use crate::harness::{PROJECT, Srv, require, start, which};
+use crate::harness::{Options, PROJECT, Srv, require, start, start_with, which};
 use std::process::{Command, Output};
 
 fn psql() -> Option<std::path::PathBuf> {
@@ -283,4 +283,40 @@ fn psql_cannot_write_the_servers_files() {
         assert!(!file.exists(), "{sql} wrote {}", file.display());
     }
     ok(&run(&srv, &["-c", "SELECT 1"]));
+}
+
+#[test]
+fn a_fan_out_with_a_failed_part_fails_or_warns_as_on_error_says() {
+    if psql().is_none() {
+        return;
+    }
+    let sql = "SELECT count(*) AS n FROM google.aiplatform.custom_jobs \
+               WHERE projectsId IN ('demo-project-1', 'demo-project-2') AND locationsId = 'us-central1'";
+    let options = |on_error| Options {
+        on_error,
+        seed_projects: 2,
+        disable_service_for: vec!["demo-project-2".into()],
+        ..Options::default()
+    };
+    // The default: the statement fails, with the code of what failed.
+    let srv = start_with(options(skyql_engine::OnError::Fail));
+    let out = run(&srv, &["-c", sql]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ERROR:  42501"), "{err}");
+    assert!(err.contains("demo-project-2"), "{err}");
+    // warn: the rows that came back, and a WARNING naming what is missing.
+    let srv = start_with(options(skyql_engine::OnError::Warn));
+    let out = run(&srv, &["-A", "-t", "-c", sql]);
+    let rows = ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARNING:  01000"), "{err}");
+    assert!(err.contains("incomplete result"), "{err}");
+    assert!(err.contains("demo-project-2"), "{err}");
+    let expected = srv.engine_count(
+        "SELECT count(*) FROM google.aiplatform.custom_jobs \
+         WHERE projectsId = 'demo-project-1' AND locationsId = 'us-central1'",
+    );
+    assert!(expected > 0);
+    assert_eq!(rows.trim(), expected.to_string());
 }

@@ -138,6 +138,7 @@ fn refuses_a_public_address_without_a_password() {
         .expect("rt");
     let home = tempfile::tempdir().expect("home");
     let config = skyql_srv::Config {
+        on_error: Default::default(),
         addr: "0.0.0.0:0".parse().expect("addr"),
         password: None,
         tls: None,
@@ -154,6 +155,7 @@ fn refuses_a_public_address_without_a_password() {
     assert!(err.contains("--password-file"), "{err}");
 
     let config = skyql_srv::Config {
+        on_error: Default::default(),
         addr: "127.0.0.1:0".parse().expect("addr"),
         password: None,
         tls: Some(skyql_srv::TlsFiles {
