@@ -181,6 +181,19 @@ pub enum BucketKey {
     Project(String, String),
 }
 
+impl BucketKey {
+    /// How many requests may go at once. Google counts quotas per minute,
+    /// so a quota's bucket holds one minute's allowance: a short statement
+    /// runs at full speed and a long one settles at the quota's rate (a 429
+    /// still halves it). `--qps` is a rate per second and holds one second.
+    fn burst(&self, per_second: f64) -> f64 {
+        match self {
+            BucketKey::Global => per_second,
+            BucketKey::Project(..) | BucketKey::Service(..) => per_second * 60.0,
+        }
+    }
+}
+
 /// A token bucket whose rate adapts: reservations may run the balance
 /// negative (each caller then waits for its own slot, in order).
 #[derive(Debug)]
@@ -194,8 +207,8 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(per_second: f64, now: Instant) -> Bucket {
-        let burst = per_second.max(1.0);
+    fn new(per_second: f64, burst: f64, now: Instant) -> Bucket {
+        let burst = burst.max(1.0);
         Bucket {
             base: per_second,
             rate: per_second,
@@ -293,7 +306,7 @@ impl Scheduler {
             .map(|(k, rate)| {
                 buckets
                     .entry(k.clone())
-                    .or_insert_with(|| Bucket::new(*rate, now))
+                    .or_insert_with(|| Bucket::new(*rate, k.burst(*rate), now))
                     .reserve(now)
             })
             .max()
@@ -378,9 +391,9 @@ mod tests {
     #[test]
     fn buckets_space_requests_and_adapt() {
         let now = Instant::now();
-        let mut b = Bucket::new(10.0, now);
-        // The burst goes at once, then one slot every 100 ms.
-        for _ in 0..10 {
+        let mut b = Bucket::new(10.0, 600.0, now);
+        // A minute's allowance goes at once, then one slot every 100 ms.
+        for _ in 0..600 {
             assert_eq!(b.reserve(now), Duration::ZERO);
         }
         let w = b.reserve(now);
@@ -406,7 +419,7 @@ mod tests {
         let s = Scheduler::new(Quotas::default());
         let a = s.keys("aiplatform", Some("a"));
         let b = s.keys("aiplatform", Some("b"));
-        for _ in 0..10 {
+        for _ in 0..600 {
             s.reserve(&a);
         }
         s.throttled(&a, Some(Duration::from_secs(30)));

@@ -155,10 +155,17 @@ async fn per_project_buckets_space_requests_and_count_waits() {
         ..Config::default()
     })
     .await;
-    // 120 a minute: a burst of 2, then one every 500 ms.
+    // 120 a minute: a minute's allowance at once, then one every 500 ms.
     let quotas = Quotas::from_json(r#"{"default_per_project_per_minute": 120}"#, "test quotas")
         .expect("quotas");
     let client = client_at(&running.base_url, sa_json(&running), |c| c.quotas = quotas);
+    let allowance = (0..120).map(|_| {
+        let c = client.clone();
+        async move { c.send(get(&jobs_of("demo-project-1"))).await }
+    });
+    for r in futures_join(allowance).await {
+        r.expect("ok");
+    }
     let before = client.stats();
     let started = Instant::now();
     let sends = (0..4).map(|_| {
@@ -172,7 +179,7 @@ async fn per_project_buckets_space_requests_and_count_waits() {
     assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
     let s = client.stats().since(&before);
     assert!(s.waits >= 2, "{s:?}");
-    // The other project has its own bucket: a burst of 2 at once.
+    // The other project has its own bucket: its allowance goes at once.
     let started = Instant::now();
     for _ in 0..2 {
         client
