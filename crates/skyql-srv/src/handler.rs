@@ -405,6 +405,26 @@ impl Drop for CatalogInterruptOnDrop {
     }
 }
 
+impl ConnHandler {
+    /// Runs a bound portal's statement: its cursors get their protocol
+    /// portals, and its rows the types announced for the statement.
+    async fn run_portal<C>(&self, client: &C, portal: &Portal<String>) -> PgWireResult<Outcome>
+    where
+        C: ClientInfo + ClientPortalStore,
+        C::PortalStore: PortalStore<Statement = String>,
+    {
+        let pid = client.pid_and_secret_key().0;
+        let params = params_of(portal)?;
+        let outcome = self
+            .run_logged(pid, &portal.statement.statement, &params)
+            .await;
+        sync_cursor_portals(self, client);
+        let mut outcome = outcome?;
+        self.apply_statement_types(&portal.statement.id, &mut outcome);
+        Ok(outcome)
+    }
+}
+
 /// Makes (or drops) the protocol portal of each cursor the last statement
 /// declared (or closed), so that a Describe of the cursor's name works.
 fn sync_cursor_portals<C>(handler: &ConnHandler, client: &C)
@@ -738,14 +758,7 @@ impl ExtendedQueryHandler for ConnHandler {
         }) {
             return Ok(DescribePortalResponse::new(fields));
         }
-        let pid = client.pid_and_secret_key().0;
-        let params = params_of(portal)?;
-        let outcome = self
-            .run_logged(pid, &portal.statement.statement, &params)
-            .await;
-        sync_cursor_portals(self, client);
-        let mut outcome = outcome?;
-        self.apply_statement_types(&portal.statement.id, &mut outcome);
+        let outcome = self.run_portal(client, portal).await?;
         let fields = fields_of(&outcome, &portal.result_column_format);
         if let Ok(mut d) = self.described.lock() {
             d.insert(portal.name.clone(), outcome);
@@ -772,17 +785,7 @@ impl ExtendedQueryHandler for ConnHandler {
             .and_then(|mut d| d.remove(&portal.name));
         let outcome = match cached {
             Some(o) => o,
-            None => {
-                let pid = client.pid_and_secret_key().0;
-                let params = params_of(portal)?;
-                let outcome = self
-                    .run_logged(pid, &portal.statement.statement, &params)
-                    .await;
-                sync_cursor_portals(self, client);
-                let mut outcome = outcome?;
-                self.apply_statement_types(&portal.statement.id, &mut outcome);
-                outcome
-            }
+            None => self.run_portal(client, portal).await?,
         };
         self.send_notices(client).await?;
         response(outcome, &portal.result_column_format)
