@@ -114,11 +114,17 @@ pub fn run(args: EmulatorArgs, embedded_discovery: Option<String>, home: &Path) 
             None => embedded_discovery,
         };
     let clock: ClockMode = args.clock.parse().map_err(anyhow::Error::msg)?;
+    block_on(serve(args, clock, discovery))
+}
+
+/// Runs one of the emulators on a multi-threaded runtime until it stops,
+/// giving what is left of its tasks a second to end.
+fn block_on(serve: impl std::future::Future<Output = Result<()>>) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve(args, clock, discovery));
+    let result = runtime.block_on(serve);
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }
@@ -149,13 +155,6 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
         let busy = matches!(e, skyql_emulator::Error::Bind { .. });
         start_failure(e, busy, &args.addr)
     })?;
-    let base_url = running.base_url.clone();
-    announce(
-        &args,
-        &base_url,
-        &running.key_json(),
-        &running.authorized_user_json(),
-    )?;
     let projects = if args.seed_projects > 0 {
         format!(
             " in {} projects, with Resource Manager v3 listing them",
@@ -164,12 +163,18 @@ async fn serve(args: EmulatorArgs, clock: ClockMode, discovery: Option<String>) 
     } else {
         String::new()
     };
-    crate::term::err_line(format_args!(
-        "skyql emulator: serving the Vertex AI CustomJob API at {base_url} ({} jobs{projects}); stop with Ctrl-C",
+    let base_url = &running.base_url;
+    announce(
+        &args,
+        base_url,
+        &running.key_json(),
+        &running.authorized_user_json(),
+    )?;
+    serve_until_stopped(&format!(
+        "the Vertex AI CustomJob API at {base_url} ({} jobs{projects})",
         running.emulator.job_count()
-    ));
-    shutdown_signal().await;
-    crate::term::err_line("skyql emulator: stopping");
+    ))
+    .await;
     let emulator = running.emulator.clone();
     running.shutdown().await?;
     // The emulator never prints; state-file failures are reported here.
@@ -213,13 +218,7 @@ fn run_discovery(args: EmulatorArgs, home: &Path) -> Result<()> {
         discovery_dir: args.discovery_dir.as_deref(),
     };
     let apis = skyql_discovery_emulator::load(&args.services, &sources)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve_discovery(args, clock, apis));
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    result
+    block_on(serve_discovery(args, clock, apis))
 }
 
 async fn serve_discovery(
@@ -261,12 +260,11 @@ async fn serve_discovery(
     } else {
         names.join(", ")
     };
-    crate::term::err_line(format_args!(
-        "skyql emulator: serving {shown} at {base_url} ({} resources); stop with Ctrl-C",
+    serve_until_stopped(&format!(
+        "{shown} at {base_url} ({} resources)",
         running.emulator.item_count()
-    ));
-    shutdown_signal().await;
-    crate::term::err_line("skyql emulator: stopping");
+    ))
+    .await;
     running.shutdown().await?;
     Ok(())
 }
@@ -298,6 +296,15 @@ fn write_secret(path: &Path, value: &serde_json::Value) -> Result<()> {
     crate::term::write_private(path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Says what is served on stderr and waits for SIGINT or SIGTERM.
+async fn serve_until_stopped(what: &str) {
+    crate::term::err_line(format_args!(
+        "skyql emulator: serving {what}; stop with Ctrl-C"
+    ));
+    shutdown_signal().await;
+    crate::term::err_line("skyql emulator: stopping");
 }
 
 async fn shutdown_signal() {

@@ -85,79 +85,73 @@ pub fn write(out: &mut impl Write, table: &Table, format: Format) -> std::io::Re
             }
             Ok(())
         }
-        Format::Csv => {
-            writeln!(
-                out,
-                "{}",
-                table
-                    .columns
-                    .iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )?;
-            for r in &table.rows {
-                writeln!(
-                    out,
-                    "{}",
-                    r.iter()
-                        .map(|c| csv_field(&c.to_text()))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )?;
-            }
-            Ok(())
-        }
-        Format::Text => {
-            let esc = |s: &str| visible(s, false).into_owned();
-            writeln!(
-                out,
-                "{}",
-                table
-                    .columns
-                    .iter()
-                    .map(|c| esc(c))
-                    .collect::<Vec<_>>()
-                    .join("|")
-            )?;
-            for r in &table.rows {
-                writeln!(
-                    out,
-                    "{}",
-                    r.iter()
-                        .map(|c| esc(&shown(c)))
-                        .collect::<Vec<_>>()
-                        .join("|")
-                )?;
-            }
-            Ok(())
-        }
-        Format::Markdown => {
-            let esc = |s: &str| visible(&s.replace('\n', " "), false).replace('|', "\\|");
-            writeln!(
-                out,
-                "| {} |",
-                table
-                    .columns
-                    .iter()
-                    .map(|c| esc(c))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )?;
-            writeln!(out, "|{}", "---|".repeat(table.columns.len()))?;
-            for r in &table.rows {
-                writeln!(
-                    out,
-                    "| {} |",
-                    r.iter()
-                        .map(|c| esc(&shown(c)))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                )?;
-            }
-            Ok(())
+        Format::Csv => write_lines(out, table, Lines::bare(","), csv_field, Cell::to_text),
+        Format::Text => write_lines(
+            out,
+            table,
+            Lines::bare("|"),
+            |s| visible(s, false).into_owned(),
+            shown,
+        ),
+        Format::Markdown => write_lines(
+            out,
+            table,
+            Lines::MARKDOWN,
+            |s| visible(&s.replace('\n', " "), false).replace('|', "\\|"),
+            shown,
+        ),
+    }
+}
+
+/// How a line-per-row format frames its fields: what opens and closes a
+/// line, what separates fields, and whether a rule follows the header.
+struct Lines {
+    open: &'static str,
+    sep: &'static str,
+    close: &'static str,
+    rule: bool,
+}
+
+impl Lines {
+    const MARKDOWN: Lines = Lines {
+        open: "| ",
+        sep: " | ",
+        close: " |",
+        rule: true,
+    };
+
+    /// Fields joined by `sep`, nothing around them, no rule.
+    const fn bare(sep: &'static str) -> Lines {
+        Lines {
+            open: "",
+            sep,
+            close: "",
+            rule: false,
         }
     }
+
+    fn write<W: Write>(&self, out: &mut W, fields: Vec<String>) -> std::io::Result<()> {
+        writeln!(out, "{}{}{}", self.open, fields.join(self.sep), self.close)
+    }
+}
+
+/// The header line, then a line per row: every column name and every
+/// cell (as `text` gives it) goes through `field` (quoting or escaping).
+fn write_lines<W: Write>(
+    out: &mut W,
+    table: &Table,
+    lines: Lines,
+    field: impl Fn(&str) -> String,
+    text: impl Fn(&Cell) -> String,
+) -> std::io::Result<()> {
+    lines.write(out, table.columns.iter().map(|c| field(c)).collect())?;
+    if lines.rule {
+        writeln!(out, "|{}", "---|".repeat(table.columns.len()))?;
+    }
+    for r in &table.rows {
+        lines.write(out, r.iter().map(|c| field(&text(c))).collect())?;
+    }
+    Ok(())
 }
 
 fn write_table(out: &mut impl Write, table: &Table) -> std::io::Result<()> {
