@@ -5,6 +5,12 @@
 //! no project). So such conditions (`=` or `IN` with constants, top-level
 //! ANDs of the outermost WHERE) move into the join's ON clause, where they
 //! feed the request and leave the unmatched left rows alone.
+//!
+//! A RIGHT JOIN has the same problem with its left table, and SQLite does
+//! not give a RIGHT JOIN's ON terms to the left table's scan either; so
+//! `A RIGHT JOIN B ON c` (as the first join of the FROM clause) is first
+//! written `B LEFT JOIN A ON c`, the same rows, with a `*` projection
+//! spelled `A.*, B.*` to keep its column order.
 
 use crate::Error;
 use crate::classify::name_of;
@@ -31,7 +37,23 @@ pub fn move_parameters(
     stmt: &Statement,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<Option<String>, Error> {
-    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, &stmt.text) else {
+    // The swapped form is used only when it lets a condition move: a RIGHT
+    // JOIN that needs no help stays as written.
+    if let Some(swapped) = right_to_left(&stmt.text)
+        && let Some(moved) = move_into_on(&swapped, is_param)?
+    {
+        return Ok(Some(moved));
+    }
+    move_into_on(&stmt.text, is_param)
+}
+
+/// `text` with parameter conditions on LEFT JOINs' right tables moved from
+/// WHERE into ON, or `None` when nothing moves.
+fn move_into_on(
+    text: &str,
+    is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
+) -> Result<Option<String>, Error> {
+    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, text) else {
         return Ok(None);
     };
     let Some(ast::Statement::Query(q)) = parsed.pop() else {
@@ -72,7 +94,7 @@ pub fn move_parameters(
     let conjuncts = crate::classify::conjuncts(selection);
     // (byte range of the condition in WHERE, index of the right table)
     let mut moves: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
-    let offsets = Offsets::new(&stmt.text);
+    let offsets = Offsets::new(text);
     for c in conjuncts {
         let Some((qualifier, column)) = param_condition(c) else {
             continue;
@@ -87,7 +109,7 @@ pub fn move_parameters(
         let (Some(a), Some(b)) = (offsets.byte(span.start), offsets.byte(span.end)) else {
             continue;
         };
-        let b = balanced_end(&stmt.text, a, b);
+        let b = balanced_end(text, a, b);
         if a < b {
             moves.push((a..b, i));
         }
@@ -102,7 +124,7 @@ pub fn move_parameters(
         let mine: Vec<&str> = moves
             .iter()
             .filter(|(_, k)| *k == i)
-            .map(|(range, _)| &stmt.text[range.clone()])
+            .map(|(range, _)| &text[range.clone()])
             .collect();
         if mine.is_empty() {
             continue;
@@ -110,19 +132,77 @@ pub fn move_parameters(
         let (Some(a), Some(b)) = (offsets.byte(r.on.0), offsets.byte(r.on.1)) else {
             return Ok(None);
         };
-        let b = balanced_end(&stmt.text, a, b);
+        let b = balanced_end(text, a, b);
         edits.push((a, a, "(".into()));
         edits.push((b, b, format!(") AND {}", mine.join(" AND "))));
     }
     for (range, _) in &moves {
         edits.push((range.start, range.end, "1".into()));
     }
+    Ok(Some(apply(text, edits)))
+}
+
+/// `text` with byte-range replacements made (ranges must not overlap).
+fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
     edits.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)));
-    let mut text = stmt.text.clone();
+    let mut text = text.to_owned();
     for (a, b, with) in edits {
         text.replace_range(a..b, &with);
     }
-    Ok(Some(text))
+    text
+}
+
+/// `SELECT ... FROM A RIGHT JOIN B ON c ...` written as
+/// `SELECT ... FROM B LEFT JOIN A ON c ...`, when the RIGHT JOIN is the
+/// first join and both sides are named tables; `*` becomes `A.*, B.*`.
+fn right_to_left(text: &str) -> Option<String> {
+    let mut parsed = Parser::parse_sql(&SQLiteDialect {}, text).ok()?;
+    let Some(ast::Statement::Query(q)) = parsed.pop() else {
+        return None;
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    let [from] = select.from.as_slice() else {
+        return None;
+    };
+    let first = from.joins.first()?;
+    let (JoinOperator::Right(JoinConstraint::On(_))
+    | JoinOperator::RightOuter(JoinConstraint::On(_))) = &first.join_operator
+    else {
+        return None;
+    };
+    let refs = |t: &TableFactor| match t {
+        TableFactor::Table { name, alias, .. } => Some(
+            alias
+                .as_ref()
+                .map_or_else(|| name.to_string(), |a| a.name.to_string()),
+        ),
+        _ => None,
+    };
+    let (left_ref, right_ref) = (refs(&from.relation)?, refs(&first.relation)?);
+    let offsets = Offsets::new(text);
+    let range = |span: sqlparser::tokenizer::Span| -> Option<std::ops::Range<usize>> {
+        let (a, b) = (offsets.byte(span.start)?, offsets.byte(span.end)?);
+        (a < b).then_some(a..b)
+    };
+    let left = range(from.relation.span())?;
+    let right = range(first.relation.span())?;
+    if left.end > right.start {
+        return None;
+    }
+    let mut edits = vec![
+        (left.start, left.end, text[right.clone()].to_owned()),
+        (left.end, right.start, " LEFT JOIN ".to_owned()),
+        (right.start, right.end, text[left.clone()].to_owned()),
+    ];
+    for item in &select.projection {
+        if let ast::SelectItem::Wildcard(w) = item {
+            let star = range(w.wildcard_token.0.span)?;
+            edits.push((star.start, star.end, format!("{left_ref}.*, {right_ref}.*")));
+        }
+    }
+    Some(apply(text, edits))
 }
 
 /// sqlparser's spans can stop short of closing parentheses (an IN list's):
@@ -256,6 +336,36 @@ mod tests {
         );
         assert_eq!(
             moved("SELECT 1 FROM t n JOIN google.compute.disks d ON 1 WHERE d.project = 'p'"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_right_join_becomes_a_left_join_when_that_lets_parameters_move() {
+        assert_eq!(
+            moved(
+                "SELECT * FROM google.compute.disks d RIGHT OUTER JOIN t n ON d.name = n.name \
+                 WHERE d.project = 'p' AND d.zone = 'z'"
+            )
+            .as_deref(),
+            Some(
+                "SELECT d.*, n.* FROM t n LEFT JOIN google.compute.disks d ON (d.name = n.name) \
+                 AND d.project = 'p' AND d.zone = 'z' WHERE 1 AND 1"
+            )
+        );
+        assert_eq!(
+            moved(
+                "SELECT n.x FROM google.compute.disks RIGHT JOIN t n ON google.compute.disks.name = n.name \
+                 WHERE google.compute.disks.project = 'p'"
+            ),
+            None,
+            "a three-part qualifier is not a parameter condition"
+        );
+        // Nothing to move: the RIGHT JOIN stays.
+        assert_eq!(
+            moved(
+                "SELECT * FROM google.compute.disks d RIGHT JOIN t n ON d.name = n.name WHERE n.x = 1"
+            ),
             None
         );
     }

@@ -465,6 +465,38 @@ fn left_join_with_the_right_tables_parameters_in_where() {
 }
 
 #[test]
+fn right_join_with_the_left_tables_parameters_in_where() {
+    let mut e = env();
+    // The mirror of the LEFT JOIN above: the disks are the null-supplying
+    // side, their parameters still feed the request, and the column order
+    // of `*` is the written one (disk columns first).
+    let t = e.run(
+        "SELECT d.name AS disk, n.name AS network FROM google.compute.disks d \
+         RIGHT JOIN google.compute.networks n ON d.name = n.name \
+         WHERE n.project = 'p' AND d.project = 'p' AND d.zone = 'us-east1-b'",
+    );
+    assert_eq!(t.rows, [vec![Cell::Null, Cell::from("default")]]);
+    let t = e.run(
+        "SELECT d.name AS disk, n.name AS network FROM google.compute.disks d \
+         RIGHT OUTER JOIN google.compute.networks n ON d.name = 'east-1' \
+         WHERE n.project = 'p' AND d.project = 'p' AND d.zone IN ('us-east1-b', 'us-west1-a')",
+    );
+    assert_eq!(t.rows, [vec![Cell::from("east-1"), Cell::from("default")]]);
+    let t = e.run(
+        "SELECT * FROM google.compute.disks d RIGHT JOIN google.compute.networks n ON d.name = 'east-1' \
+         WHERE n.project = 'p' AND d.project = 'p' AND d.zone = 'us-east1-b'",
+    );
+    let disk_name = t.columns.iter().position(|c| c == "name");
+    let last_name = t.columns.iter().rposition(|c| c == "name");
+    assert!(disk_name < last_name, "{:?}", t.columns);
+    let (Some(first), Some(last)) = (disk_name, last_name) else {
+        panic!("no name column")
+    };
+    assert_eq!(t.rows[0][first], Cell::from("east-1"));
+    assert_eq!(t.rows[0][last], Cell::from("default"));
+}
+
+#[test]
 fn exec_in_from_is_a_subquery_of_the_response_items() {
     let mut e = env();
     // A list method: the items of every page are the rows.
