@@ -3,7 +3,7 @@
 //! a Discovery folder (`.discovery/`, as `cargo xtask fetch-discovery` fills it, named
 //! `<service>.<version>.json`). A pulled document wins over a pinned one. Without a
 //! version the preferred one is served: Google's directory's choice, else the most
-//! stable and newest.
+//! stable and newest. aiplatform v1 is always at hand: skyql embeds its snapshot.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -138,6 +138,13 @@ fn load_one(
         if let Some(path) = pick.and_then(|v| versions.get(v)) {
             return read(path);
         }
+    }
+    // The aiplatform v1 snapshot skyql embeds, when nothing newer is at hand.
+    if name == "aiplatform" && version.is_none_or(|v| v == "v1") {
+        return Api::from_json(
+            skyql_registry::EMBEDDED_AIPLATFORM.as_bytes(),
+            "the embedded aiplatform v1 snapshot",
+        );
     }
     let hint = match (sources.discovery_dir, version) {
         (_, Some(v)) => format!(

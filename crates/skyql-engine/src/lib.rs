@@ -395,6 +395,7 @@ impl Engine {
             client: remote.client.clone(),
             state: self.state.clone(),
             progress: self.progress.clone(),
+            pushdown: pushdown::declaration(id)?,
         });
         const MODULE: rusqlite::vtab::Module<vtab::ResourceTab> =
             rusqlite::vtab::Module::update_module();

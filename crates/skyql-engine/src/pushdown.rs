@@ -3,38 +3,113 @@
 //! SQLite still checks every row, so a pushdown may only drop rows SQLite
 //! would drop too: time bounds are widened by a second, odd strings are not
 //! pushed, and IN lists are left alone.
+//!
+//! Which resources and columns a filter takes is data: the registry's
+//! `snapshot/pushdown.json` (the Discovery documents say it only in prose),
+//! looked up once per table at registration and checked against the
+//! documents by the engine's tests.
 
+use crate::Error;
 use crate::statement::Statement;
 use rusqlite::types::ValueRef;
+use serde::Deserialize;
 use sqlparser::ast::{self, BinaryOperator, Expr, SetExpr, TableFactor};
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// Resources whose list `filter` takes `display_name`, `state` and
-/// `create_time` (the aiplatform job lists; the Discovery document says so
-/// in prose only, hence this list).
-const FILTERABLE: &[(&str, &str)] = &[
-    ("aiplatform", "batch_prediction_jobs"),
-    ("aiplatform", "custom_jobs"),
-    ("aiplatform", "data_labeling_jobs"),
-    ("aiplatform", "hyperparameter_tuning_jobs"),
-    ("aiplatform", "model_deployment_monitoring_jobs"),
-    ("aiplatform", "nas_jobs"),
-    ("aiplatform", "pipeline_jobs"),
-    ("aiplatform", "training_pipelines"),
-];
-
-pub fn filterable(service: &str, resource: &str) -> bool {
-    FILTERABLE.contains(&(service, resource))
+/// What one resource's list `filter` can carry, as declared in the
+/// registry's `pushdown.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcePushdown {
+    /// `json_extract(labels, '$.k') = 'v'` becomes `labels.k="v"`.
+    pub labels: bool,
+    pub columns: Vec<ColumnPushdown>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One column a filter can test: the filter's name for it, the operators
+/// it takes and the kind of value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnPushdown {
+    pub column: String,
+    pub field: String,
+    pub ops: Vec<Op>,
+    pub kind: Kind,
+}
+
+/// How a value is written into a filter term, and which values are safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `UPPER_CASE` words only.
+    Enum,
+    /// Any text without quotes, backslashes, `*` or control characters.
+    String,
+    /// RFC 3339 instants, range operators only (widened by a second).
+    Timestamp,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Declarations {
+    #[serde(rename = "about")]
+    _about: String,
+    resources: HashMap<String, ResourcePushdown>,
+}
+
+fn declarations() -> Result<&'static HashMap<String, ResourcePushdown>, Error> {
+    static PARSED: OnceLock<Result<Declarations, String>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            serde_json::from_str(skyql_registry::EMBEDDED_PUSHDOWN).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map(|d| &d.resources)
+        .map_err(|e| Error::Internal(format!("the embedded pushdown.json does not parse: {e}")))
+}
+
+/// The pushdown declaration of a resource (`google.svc.res`), if it has
+/// one; looked up once, when the resource's table is registered.
+pub fn declaration(resource_id: &str) -> Result<Option<&'static ResourcePushdown>, Error> {
+    Ok(declarations()?.get(resource_id))
+}
+
+/// Every declaration, for the tests that check them against the documents.
+#[cfg(test)]
+fn all_declarations() -> Result<Vec<(&'static str, &'static ResourcePushdown)>, Error> {
+    let mut all: Vec<_> = declarations()?
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    all.sort_by_key(|(k, _)| *k);
+    Ok(all)
+}
+
+impl ResourcePushdown {
+    /// The declaration of `column`, when the filter takes it with `op`.
+    pub fn column(&self, column: &str, op: Op) -> Option<&ColumnPushdown> {
+        self.columns
+            .iter()
+            .find(|c| c.column == column && c.ops.contains(&op))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Op {
+    #[serde(rename = "=")]
     Eq,
+    #[serde(rename = "!=")]
     Ne,
+    #[serde(rename = ">")]
     Gt,
+    #[serde(rename = ">=")]
     Ge,
+    #[serde(rename = "<")]
     Lt,
+    #[serde(rename = "<=")]
     Le,
 }
 
@@ -51,51 +126,44 @@ impl Op {
     }
 }
 
-/// Whether a constraint `column op ?` can be pushed at all.
-pub fn pushable(column: &str, op: Op) -> bool {
-    match column {
-        "state" | "displayName" => matches!(op, Op::Eq | Op::Ne),
-        "createTime" => matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le),
-        _ => false,
-    }
-}
-
-/// One AIP-160 term for `column op value`, or `None` when the value is not
-/// safe to push (SQLite will still filter).
-pub fn term(column: &str, op: Op, value: ValueRef<'_>) -> Option<String> {
-    let ValueRef::Text(bytes) = value else {
-        return None;
-    };
-    let text = std::str::from_utf8(bytes).ok()?;
-    match column {
-        "state" => {
-            let plain =
-                !text.is_empty() && text.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
-            plain.then(|| format!("state{}\"{text}\"", op.code()))
+impl ColumnPushdown {
+    /// One AIP-160 term for `column op value`, or `None` when the value is
+    /// not safe to push (SQLite will still filter).
+    pub fn term(&self, op: Op, value: ValueRef<'_>) -> Option<String> {
+        let ValueRef::Text(bytes) = value else {
+            return None;
+        };
+        let text = std::str::from_utf8(bytes).ok()?;
+        let field = &self.field;
+        match self.kind {
+            Kind::Enum => {
+                let plain =
+                    !text.is_empty() && text.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+                plain.then(|| format!("{field}{}\"{text}\"", op.code()))
+            }
+            Kind::String => {
+                let plain = !text.is_empty()
+                    && !text.contains(['"', '\\', '*'])
+                    && !text.chars().any(char::is_control);
+                plain.then(|| format!("{field}{}\"{text}\"", op.code()))
+            }
+            Kind::Timestamp => {
+                let t = chrono::DateTime::parse_from_rfc3339(text)
+                    .ok()?
+                    .with_timezone(&chrono::Utc);
+                // Text and time order can disagree on fractional seconds: widen.
+                let (op, t) = match op {
+                    Op::Gt | Op::Ge => (Op::Ge, t - chrono::Duration::seconds(1)),
+                    Op::Lt | Op::Le => (Op::Le, t + chrono::Duration::seconds(1)),
+                    _ => return None,
+                };
+                Some(format!(
+                    "{field}{}\"{}\"",
+                    op.code(),
+                    t.format("%Y-%m-%dT%H:%M:%SZ")
+                ))
+            }
         }
-        "displayName" => {
-            let plain = !text.is_empty()
-                && !text.contains(['"', '\\', '*'])
-                && !text.chars().any(char::is_control);
-            plain.then(|| format!("display_name{}\"{text}\"", op.code()))
-        }
-        "createTime" => {
-            let t = chrono::DateTime::parse_from_rfc3339(text)
-                .ok()?
-                .with_timezone(&chrono::Utc);
-            // Text and time order can disagree on fractional seconds: widen.
-            let (op, t) = match op {
-                Op::Gt | Op::Ge => (Op::Ge, t - chrono::Duration::seconds(1)),
-                Op::Lt | Op::Le => (Op::Le, t + chrono::Duration::seconds(1)),
-                _ => return None,
-            };
-            Some(format!(
-                "create_time{}\"{}\"",
-                op.code(),
-                t.format("%Y-%m-%dT%H:%M:%SZ")
-            ))
-        }
-        _ => None,
     }
 }
 
@@ -317,14 +385,70 @@ mod tests {
         }
     }
 
+    /// Every declaration names a resource of the embedded documents whose
+    /// list method takes a `filter`, and columns the resource's rows have.
+    #[test]
+    fn declarations_match_the_documents() {
+        let home = tempfile::tempdir().expect("home");
+        let registry = skyql_registry::Registry::open(home.path());
+        let all = all_declarations().expect("pushdown.json parses");
+        assert!(!all.is_empty());
+        for (id, declared) in all {
+            let (svc, name) = registry
+                .resolve(id)
+                .unwrap_or_else(|e| panic!("{id}: not a resource: {e}"));
+            let r = svc
+                .resources
+                .iter()
+                .find(|r| r.name == name)
+                .unwrap_or_else(|| panic!("{id}: no resource {name}"));
+            assert!(
+                r.methods
+                    .iter()
+                    .any(|m| m.is_list() && m.param("filter").is_some()),
+                "{id}: no list method takes a filter"
+            );
+            let shape = crate::shape::Shape::of(&svc, r);
+            let field = |c: &str| {
+                shape
+                    .columns
+                    .iter()
+                    .any(|col| col.name == c && col.response)
+            };
+            for c in &declared.columns {
+                assert!(field(&c.column), "{id}: no response field {}", c.column);
+                assert!(!c.ops.is_empty(), "{id}.{}: no operators", c.column);
+                if c.kind == Kind::Timestamp {
+                    assert!(
+                        c.ops
+                            .iter()
+                            .all(|o| matches!(o, Op::Gt | Op::Ge | Op::Lt | Op::Le)),
+                        "{id}.{}: a timestamp is pushed as a range only",
+                        c.column
+                    );
+                }
+            }
+            if declared.labels {
+                assert!(field("labels"), "{id}: no labels field");
+            }
+        }
+    }
+
     #[test]
     fn terms_are_safe() {
         let v = |s: &'static str| ValueRef::Text(s.as_bytes());
+        let jobs = declaration("google.aiplatform.custom_jobs")
+            .expect("declarations parse")
+            .expect("custom_jobs is declared");
+        let term = |column: &str, op: Op, value: ValueRef<'_>| {
+            jobs.column(column, op).and_then(|c| c.term(op, value))
+        };
         assert_eq!(
             term("state", Op::Eq, v("JOB_STATE_FAILED")).as_deref(),
             Some("state=\"JOB_STATE_FAILED\"")
         );
         assert_eq!(term("state", Op::Eq, v("failed")), None);
+        assert_eq!(term("state", Op::Gt, v("JOB_STATE_FAILED")), None);
         assert_eq!(
             term("displayName", Op::Ne, v("a b")).as_deref(),
             Some("display_name!=\"a b\"")
@@ -334,7 +458,9 @@ mod tests {
             term("createTime", Op::Gt, v("2026-06-01T12:00:00.5Z")).as_deref(),
             Some("create_time>=\"2026-06-01T11:59:59Z\"")
         );
+        assert_eq!(term("createTime", Op::Eq, v("2026-06-01T12:00:00Z")), None);
         assert_eq!(term("createTime", Op::Lt, v("2026-06-01")), None);
         assert_eq!(term("state", Op::Eq, ValueRef::Integer(3)), None);
+        assert_eq!(term("name", Op::Eq, v("x")), None);
     }
 }

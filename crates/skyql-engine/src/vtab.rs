@@ -42,6 +42,8 @@ pub struct TableCtx {
     pub state: Arc<Mutex<StatementState>>,
     /// Live counters for a progress line.
     pub progress: Arc<crate::report::Progress>,
+    /// The conditions the resource's list `filter` takes, if declared.
+    pub pushdown: Option<&'static pushdown::ResourcePushdown>,
 }
 
 impl TableCtx {
@@ -252,8 +254,8 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                 }
                 if let Some(m) = r.methods.get(method).filter(|m| m.is_list()) {
                     // WHERE conditions the list's filter can take.
-                    if m.param("filter").is_some()
-                        && pushdown::filterable(&self.ctx.svc.name, &r.name)
+                    if let Some(declared) =
+                        self.ctx.pushdown.filter(|_| m.param("filter").is_some())
                     {
                         for (i, o) in offered.iter().enumerate() {
                             let Some(op) = o.op else { continue };
@@ -262,7 +264,7 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
                             };
                             if !o.usable
                                 || !col.response
-                                || !pushdown::pushable(&col.name, op)
+                                || declared.column(&col.name, op).is_none()
                                 || info.is_in_constraint(i).unwrap_or(true)
                                 || args.contains(&i)
                             {
@@ -521,19 +523,22 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
         let mut terms: Vec<String> = Vec::new();
         for (k, (column, op)) in plan.pushes.iter().enumerate() {
             if let Some(v) = args.iter().nth(first_push + k)
-                && let Some(t) = pushdown::term(column, *op, v)
+                && let Some(t) = ctx
+                    .pushdown
+                    .and_then(|p| p.column(column, *op))
+                    .and_then(|c| c.term(*op, v))
             {
                 terms.push(t);
             }
         }
         // Label conditions the engine found in the WHERE clause.
         let r = ctx.resource();
-        let filterable = r
+        let labels = r
             .methods
             .get(plan.method)
             .is_some_and(|m| m.is_list() && m.param("filter").is_some())
-            && pushdown::filterable(&ctx.svc.name, &r.name);
-        if filterable && let Ok(st) = ctx.state.lock() {
+            && ctx.pushdown.is_some_and(|p| p.labels);
+        if labels && let Ok(st) = ctx.state.lock() {
             terms.extend(st.label_terms.iter().cloned());
         }
         // These go into requests only: rows keep the user's own values, which
