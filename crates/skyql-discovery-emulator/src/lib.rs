@@ -46,7 +46,8 @@ use serde_json::Value;
 use skyql_emulator::ClockMode;
 use skyql_emulator::auth::{Auth, Keys, RefreshCreds};
 use skyql_emulator::clock::Clock;
-use skyql_emulator::control::Control;
+use skyql_emulator::control::{Control, EmulatorState};
+use skyql_emulator::files::StateWriter;
 
 pub use api::{Api, Family, Role};
 pub use error::Error;
@@ -110,13 +111,35 @@ pub struct State {
     pub control: Control,
     /// The `user` of compute operations (the service account's email).
     pub user: String,
-    persisted: tokio::sync::Mutex<u64>,
+    state_writer: StateWriter,
 }
 
 impl State {
     /// The store's key for an API (`compute:v1`).
     pub fn api_id(&self, api: &Api) -> String {
         api.id()
+    }
+}
+
+impl EmulatorState for State {
+    fn control(&self) -> &Control {
+        &self.control
+    }
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    fn clear(&self) {
+        if let Ok(mut s) = self.store.write() {
+            s.clear();
+        }
+    }
+    fn touch(&self) {
+        if let Ok(mut s) = self.store.write() {
+            s.generation += 1;
+        }
+    }
+    async fn persist(&self) {
+        state_file::persist(self).await;
     }
 }
 
@@ -175,7 +198,7 @@ impl Emulator {
             auth,
             control,
             user,
-            persisted: tokio::sync::Mutex::new(0),
+            state_writer: StateWriter::default(),
         };
         match snapshot {
             Some(snap) => {
@@ -215,9 +238,7 @@ impl Emulator {
     /// Issues an access token directly (for in-process callers).
     pub fn issue_access_token(&self) -> String {
         let token = self.state.auth.issue();
-        if let Ok(mut s) = self.state.store.write() {
-            s.generation += 1;
-        }
+        self.state.touch();
         token
     }
 

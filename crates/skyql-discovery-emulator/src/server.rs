@@ -10,8 +10,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use skyql_emulator::auth::{AuthRoute, BearerCheck, auth_route, unauthenticated};
-use skyql_emulator::control::ControlAction;
+use skyql_emulator::auth::{BearerCheck, auth_route, unauthenticated};
+use skyql_emulator::control;
 use skyql_emulator::wire::{SYSTEM_PARAMS, host_of, json_response, parse_pairs};
 
 use crate::State;
@@ -32,56 +32,18 @@ pub async fn handle(
     req: Request<Body>,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
-    if let Some(rest) = path.strip_prefix("/emulator/") {
-        let (resp, action) =
-            state
-                .control
-                .handle(&state.clock, &parts.method, rest, parts.uri.query());
-        match action {
-            Some(ControlAction::Reset) => {
-                if let Ok(mut s) = state.store.write() {
-                    s.clear();
-                }
-                crate::state_file::persist(&state).await;
-            }
-            Some(ControlAction::ClockAdvanced) => {
-                if let Ok(mut s) = state.store.write() {
-                    s.generation += 1;
-                }
-                crate::state_file::persist(&state).await;
-            }
-            None => {}
-        }
+    if let Some(resp) = control::serve(&*state, &parts).await {
         return resp;
     }
+    let path = parts.uri.path().to_string();
     if let Some(which) = auth_route(&path) {
         // Counted as the Vertex AI emulator counts them: `token`, `metadata.token`.
-        let (resp, issued, stat) = match which {
-            AuthRoute::Token => {
-                let (resp, issued) = state
-                    .auth
-                    .token_endpoint(&parts, body, state.config.body_limit)
-                    .await;
-                (resp, issued, Some("token"))
-            }
-            AuthRoute::Metadata => {
-                let (resp, issued) = state.auth.metadata(&parts, &path);
-                (
-                    resp,
-                    issued,
-                    path.ends_with("/token").then_some("metadata.token"),
-                )
-            }
-        };
+        let (stat, resp) = state
+            .auth
+            .serve(which, &*state, &parts, body, state.config.body_limit)
+            .await;
         if let Some(stat) = stat {
             state.control.record(stat, resp.status().as_u16());
-        }
-        if issued {
-            if let Ok(mut s) = state.store.write() {
-                s.generation += 1;
-            }
-            crate::state_file::persist(&state).await;
         }
         return resp;
     }

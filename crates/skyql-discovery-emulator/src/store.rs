@@ -65,6 +65,12 @@ pub struct Store {
     pub seq: u64,
 }
 
+impl skyql_emulator::files::Versioned for Store {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
 impl Store {
     pub fn collection(&self, api: &str, key: &str) -> Option<&Collection> {
         self.apis.get(api)?.get(key)

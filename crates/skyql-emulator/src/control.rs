@@ -11,15 +11,20 @@
 //!   or 503, and the seed of that reproducible sequence;
 //! - `GET latency`, `POST latency?ms=N`: a delay added to every API response.
 //!
+//! [`serve`] answers these routes for any emulator whose state implements
+//! [`EmulatorState`], and carries out what they ask of the emulator's own data.
+//!
 //! The emulator never prints: a failure to write its state file is counted here and shown
 //! by `GET stats` (and [`Control::persistence`]), for the caller to report.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -39,6 +44,37 @@ pub enum ControlAction {
     Reset,
     /// The clock moved: persist.
     ClockAdvanced,
+}
+
+/// An emulator's state as the shared routes (`/emulator/*`, the token endpoint, the
+/// metadata server) act on it.
+pub trait EmulatorState: Send + Sync {
+    fn control(&self) -> &Control;
+    fn clock(&self) -> &Clock;
+    /// Empties the emulator's data (`POST /emulator/reset`) and marks it changed.
+    fn clear(&self);
+    /// Marks the data as changed, so that the next [`EmulatorState::persist`] writes it.
+    fn touch(&self);
+    /// Writes the state file, if there is one and anything changed since the last write.
+    fn persist(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Answers a request under `/emulator/` (`None` for any other path) and carries out its
+/// action: a reset empties the emulator's data, a clock move marks it changed, and
+/// either is persisted before the answer goes out.
+pub async fn serve<S: EmulatorState>(state: &S, parts: &Parts) -> Option<Response> {
+    let rest = parts.uri.path().strip_prefix("/emulator/")?;
+    let (resp, action) =
+        state
+            .control()
+            .handle(state.clock(), &parts.method, rest, parts.uri.query());
+    match action {
+        Some(ControlAction::Reset) => state.clear(),
+        Some(ControlAction::ClockAdvanced) => state.touch(),
+        None => return Some(resp),
+    }
+    state.persist().await;
+    Some(resp)
 }
 
 /// How state-file writes have gone.

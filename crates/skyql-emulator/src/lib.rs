@@ -388,7 +388,7 @@ impl Emulator {
             allowed,
             page_secret_b64: STANDARD.encode(&page_secret),
             pages: PageTokens::new(page_secret),
-            persisted: tokio::sync::Mutex::new(0),
+            state_writer: files::StateWriter::default(),
             locations,
             org: organisation,
             quotas,

@@ -15,9 +15,7 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::auth::{AuthRoute, BearerCheck, auth_route, is_aiplatform_host, unauthenticated};
-use crate::control::ControlAction;
-use crate::crm;
+use crate::auth::{BearerCheck, auth_route, is_aiplatform_host, unauthenticated};
 use crate::fields::{Selection, Shape};
 use crate::methods::operations::Poll;
 use crate::methods::{Query, jobs, locations, operations};
@@ -27,6 +25,7 @@ use crate::schema::{self, CANCEL_REQUEST, WAIT_OPERATION_REQUEST};
 use crate::state::Inner;
 use crate::status::{ApiError, error_info};
 use crate::wire::{self, Json, SYSTEM_PARAMS, header_str, host_of, hostname, parse_pairs};
+use crate::{control, crm};
 
 /// The service name in errors and quota messages.
 const SERVICE: &str = "aiplatform.googleapis.com";
@@ -44,28 +43,10 @@ pub async fn handle(
     req: Request<Body>,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
-    if let Some(rest) = path.strip_prefix("/emulator/") {
-        let (resp, action) =
-            inner
-                .control
-                .handle(&inner.clock, &parts.method, rest, parts.uri.query());
-        match action {
-            Some(ControlAction::Reset) => {
-                if let Ok(mut st) = inner.store.write() {
-                    st.clear();
-                }
-                inner.quotas.clear();
-                inner.persist().await;
-            }
-            Some(ControlAction::ClockAdvanced) => {
-                inner.touch();
-                inner.persist().await;
-            }
-            None => {}
-        }
+    if let Some(resp) = control::serve(&*inner, &parts).await {
         return resp;
     }
+    let path = parts.uri.path().to_string();
     let latency = inner.control.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -83,27 +64,11 @@ async fn route(
     body: Body,
     path: &str,
 ) -> (Option<&'static str>, Response) {
-    match auth_route(path) {
-        Some(AuthRoute::Token) => {
-            let (resp, issued) = inner
-                .auth
-                .token_endpoint(parts, body, inner.config.body_limit)
-                .await;
-            if issued {
-                inner.touch();
-                inner.persist().await;
-            }
-            return (Some("token"), resp);
-        }
-        Some(AuthRoute::Metadata) => {
-            let (resp, issued) = inner.auth.metadata(parts, path);
-            if issued {
-                inner.touch();
-                inner.persist().await;
-            }
-            return (path.ends_with("/token").then_some("metadata.token"), resp);
-        }
-        None => {}
+    if let Some(which) = auth_route(path) {
+        return inner
+            .auth
+            .serve(which, &**inner, parts, body, inner.config.body_limit)
+            .await;
     }
     if path == "/$discovery/rest" || path == "/discovery/v1/apis/aiplatform/v1/rest" {
         return (None, discovery(inner, parts));

@@ -3,13 +3,13 @@
 //! are written to.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 use crate::Config;
 use crate::auth::Auth;
 use crate::clock::Clock;
-use crate::control::Control;
-use crate::files::write_private_atomic;
+use crate::control::{Control, EmulatorState};
+use crate::files::StateWriter;
 use crate::ids::{is_number, nineteen_digits, project_number};
 use crate::org::Org;
 use crate::paging::PageTokens;
@@ -29,7 +29,8 @@ pub struct Inner {
     pub allowed: Option<(HashSet<String>, HashSet<u64>)>,
     pub pages: PageTokens,
     pub page_secret_b64: String,
-    pub persisted: tokio::sync::Mutex<u64>,
+    /// The state file's writes.
+    pub state_writer: StateWriter,
     /// The location ids `locations.list` reports, sorted.
     pub locations: Vec<String>,
     /// The organisation Resource Manager answers for.
@@ -40,6 +41,28 @@ pub struct Inner {
     pub disabled: HashSet<u64>,
     /// Project numbers the credentials may not use.
     pub denied: HashSet<u64>,
+}
+
+impl EmulatorState for Inner {
+    fn control(&self) -> &Control {
+        &self.control
+    }
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    /// Jobs, operations and the quotas' buckets.
+    fn clear(&self) {
+        if let Ok(mut st) = self.store.write() {
+            st.clear();
+        }
+        self.quotas.clear();
+    }
+    fn touch(&self) {
+        Inner::touch(self);
+    }
+    async fn persist(&self) {
+        Inner::persist(self).await;
+    }
 }
 
 /// The error for a poisoned lock (a bug, never the caller's fault).
@@ -101,52 +124,24 @@ impl Inner {
 
     /// Writes the state file if anything changed since the last write. Failures are
     /// counted in the control's persistence report, never printed.
-    pub async fn persist(self: &Arc<Self>) {
-        let Some(path) = self.config.state_file.clone() else {
-            return;
-        };
-        let mut persisted = self.persisted.lock().await;
-        let (generation, bytes) = {
-            let Ok(store) = self.store.read() else {
-                self.control
-                    .persist_failed("the state lock is poisoned".into());
-                return;
-            };
-            if store.generation <= *persisted {
-                return;
-            }
-            let projects = self.projects.read().map(|p| p.clone()).unwrap_or_default();
-            let snap = SnapshotRef {
-                version: 1,
-                signing_key_pem: &self.auth.keys.private_key_pem,
-                page_secret: &self.page_secret_b64,
-                refresh: &self.auth.refresh,
-                clock_now_us: self.clock.now_us(),
-                seq: store.seq,
-                projects: &projects,
-                jobs: store.all_jobs().collect(),
-                operations: store.all_ops().collect(),
-                tokens: self.auth.tokens.export(),
-            };
-            match serde_json::to_vec(&snap) {
-                Ok(b) => (store.generation, b),
-                Err(e) => {
-                    self.control
-                        .persist_failed(format!("cannot encode the state: {e}"));
-                    return;
-                }
-            }
-        };
-        let result = tokio::task::spawn_blocking(move || write_private_atomic(&path, &bytes)).await;
-        match result {
-            Ok(Ok(())) => {
-                *persisted = generation;
-                self.control.persisted();
-            }
-            Ok(Err(e)) => self.control.persist_failed(e.to_string()),
-            Err(e) => self
-                .control
-                .persist_failed(format!("the writer task failed: {e}")),
-        }
+    pub async fn persist(&self) {
+        let path = self.config.state_file.as_deref();
+        self.state_writer
+            .write(path, &self.control, &self.store, |store| {
+                let projects = self.projects.read().map(|p| p.clone()).unwrap_or_default();
+                serde_json::to_vec(&SnapshotRef {
+                    version: 1,
+                    signing_key_pem: &self.auth.keys.private_key_pem,
+                    page_secret: &self.page_secret_b64,
+                    refresh: &self.auth.refresh,
+                    clock_now_us: self.clock.now_us(),
+                    seq: store.seq,
+                    projects: &projects,
+                    jobs: store.all_jobs().collect(),
+                    operations: store.all_ops().collect(),
+                    tokens: self.auth.tokens.export(),
+                })
+            })
+            .await;
     }
 }

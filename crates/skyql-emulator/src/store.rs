@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::RefreshCreds;
 use crate::clock::rfc3339;
 use crate::error::Error;
+use crate::files::{Versioned, read_if_exists};
 use crate::jobs::Job;
 use crate::wire::Json;
 
@@ -143,6 +144,12 @@ pub struct Store {
     /// Bumped on every change; the persisted generation trails it.
     pub generation: u64,
     pub job_count: usize,
+}
+
+impl Versioned for Store {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
 }
 
 impl Store {
@@ -301,13 +308,13 @@ pub struct SnapshotRef<'a> {
 
 /// Reads a state file; `Ok(None)` when it does not exist yet.
 pub fn read_snapshot(path: &Path) -> Result<Option<Snapshot>, Error> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
+    let bytes = match read_if_exists(path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(source) => {
             return Err(Error::Io {
                 path: path.to_path_buf(),
-                source: e,
+                source,
             });
         }
     };

@@ -410,6 +410,13 @@ async fn seed_file_and_state_file() {
     let token = emu.running.emulator.issue_access_token();
     emu.running.shutdown().await.unwrap();
     assert!(key["private_key"].is_string());
+    // It holds the signing key: readable by its owner only (the shared writer's promise).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     // A restart restores the state (the seed file is not loaded again).
     std::fs::write(&seed, b"{\"compute\": {}}").unwrap();

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Audience, BearerCheck, HostMatcher, Keys, RefreshCreds, TokenStore};
 use super::{check_bearer, verify_jwt};
+use crate::control::EmulatorState;
 use crate::ids::project_number;
 use crate::status::{ApiError, error_info};
 use crate::wire::{Json, header_str, host_of, json_response, parse_pairs};
@@ -120,6 +121,36 @@ impl Auth {
             &self.own_urls(&host_of(parts)),
             self.service_host,
         )
+    }
+
+    /// Answers an authentication route for the emulator whose state is `state`: the
+    /// name the request is counted under (`token`, `metadata.token`; none for the
+    /// metadata server's other routes) and the answer. A token issued marks the state
+    /// changed, and it is persisted before the answer goes out.
+    pub async fn serve(
+        &self,
+        route: AuthRoute,
+        state: &impl EmulatorState,
+        parts: &axum::http::request::Parts,
+        body: Body,
+        body_limit: usize,
+    ) -> (Option<&'static str>, Response) {
+        let path = parts.uri.path();
+        let (stat, (resp, issued)) = match route {
+            AuthRoute::Token => (
+                Some("token"),
+                self.token_endpoint(parts, body, body_limit).await,
+            ),
+            AuthRoute::Metadata => (
+                path.ends_with("/token").then_some("metadata.token"),
+                self.metadata(parts, path),
+            ),
+        };
+        if issued {
+            state.touch();
+            state.persist().await;
+        }
+        (stat, resp)
     }
 
     /// Answers the token endpoint; the flag says whether a token was issued (the caller
