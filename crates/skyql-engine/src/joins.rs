@@ -37,6 +37,7 @@ pub fn move_parameters(
     stmt: &Statement,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<Option<String>, Error> {
+    refuse_full_join(&stmt.text, is_param)?;
     // The swapped form is used only when it lets a condition move: a RIGHT
     // JOIN that needs no help stays as written.
     if let Some(swapped) = right_to_left(&stmt.text)
@@ -140,6 +141,67 @@ fn move_into_on(
         edits.push((range.start, range.end, "1".into()));
     }
     Ok(Some(apply(text, edits)))
+}
+
+/// A FULL JOIN's tables take nothing from WHERE into their requests
+/// (neither side's scan is offered such conditions, and no swap helps):
+/// a parameter condition there is an error that says what to write
+/// instead, rather than a "needs ... in the WHERE clause" that it is in.
+fn refuse_full_join(
+    text: &str,
+    is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, text) else {
+        return Ok(());
+    };
+    let Some(ast::Statement::Query(q)) = parsed.pop() else {
+        return Ok(());
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return Ok(());
+    };
+    let (Some(selection), true) = (
+        &select.selection,
+        select
+            .from
+            .iter()
+            .flat_map(|f| &f.joins)
+            .any(|j| matches!(j.join_operator, JoinOperator::FullOuter(_))),
+    ) else {
+        return Ok(());
+    };
+    let tables: Vec<(String, String)> = select
+        .from
+        .iter()
+        .flat_map(|f| std::iter::once(&f.relation).chain(f.joins.iter().map(|j| &j.relation)))
+        .filter_map(|t| match t {
+            TableFactor::Table { name, alias, .. } => {
+                let table = name_of(name);
+                let refs = alias
+                    .as_ref()
+                    .map_or_else(|| table.clone(), |a| a.name.value.clone());
+                Some((table, refs))
+            }
+            _ => None,
+        })
+        .collect();
+    for c in crate::classify::conjuncts(selection) {
+        let Some((qualifier, column)) = param_condition(c) else {
+            continue;
+        };
+        let Some((table, refs)) = tables.iter().find(|(_, r)| *r == qualifier) else {
+            continue;
+        };
+        if is_param(table, &column)? {
+            return Err(Error::MissingParams(format!(
+                "{table}'s parameter {column} is in the WHERE clause of a FULL JOIN, where it \
+                 cannot reach the table's request: give the parameters in a subquery that also \
+                 selects the parameter columns the join uses, e.g. FROM (SELECT *, {column} \
+                 FROM {table} WHERE {column} = '...') {refs} FULL JOIN ..."
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `text` with byte-range replacements made (ranges must not overlap).
@@ -360,6 +422,21 @@ mod tests {
             ),
             None,
             "a three-part qualifier is not a parameter condition"
+        );
+        // A FULL JOIN: an error that says what to write instead.
+        let s = crate::split_statements(
+            "SELECT 1 FROM t n FULL JOIN google.compute.disks d ON d.name = n.name WHERE d.zone = 'z'",
+        )
+        .expect("split");
+        let err = move_parameters(&s[0], &mut |table, col| {
+            Ok(table == "google.compute.disks" && col == "zone")
+        })
+        .expect_err("refused");
+        assert!(err.to_string().contains("FULL JOIN"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("SELECT *, zone FROM google.compute.disks WHERE zone = '...') d"),
+            "{err}"
         );
         // Nothing to move: the RIGHT JOIN stays.
         assert_eq!(
