@@ -3,9 +3,9 @@
 //! when given a certificate. The password never leaves this module: it is
 //! not logged and not part of any message.
 
+use crate::pg_client::{SendError, StartupClient};
 use crate::{Error, TlsFiles};
 use async_trait::async_trait;
-use futures::sink::Sink;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
@@ -13,11 +13,11 @@ use pgwire::api::auth::{
     finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata,
 };
 use pgwire::api::{
-    ClientInfo, ConnectionGuard, ConnectionHandle, ConnectionManager, PidSecretKeyGenerator,
+    ConnectionGuard, ConnectionHandle, ConnectionManager, PidSecretKeyGenerator,
     RandomPidSecretKeyGenerator,
 };
 use pgwire::error::{PgWireError, PgWireResult};
-use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::messages::PgWireFrontendMessage;
 use pgwire::tokio::TlsAcceptor;
 use pgwire::tokio::tokio_rustls::rustls;
 use rustls::pki_types::pem::PemObject;
@@ -71,50 +71,35 @@ impl StartupHandler for Startup {
         message: PgWireFrontendMessage,
     ) -> PgWireResult<()>
     where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: StartupClient,
+        PgWireError: From<SendError<C>>,
     {
-        match self {
-            Startup::Trust(t) => t.on_startup(client, message).await,
-            Startup::Scram(s) => s.on_startup(client, message).await,
-        }
-    }
-}
-
-/// No authentication; registers the connection for cancel requests.
-pub struct Trust {
-    cancels: Arc<ConnectionManager>,
-    pids: RandomPidSecretKeyGenerator,
-    params: DefaultServerParameterProvider,
-}
-
-#[async_trait]
-impl StartupHandler for Trust {
-    async fn on_startup<C>(
-        &self,
-        client: &mut C,
-        message: PgWireFrontendMessage,
-    ) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
+        let trust = match self {
+            Startup::Trust(t) => t,
+            Startup::Scram(s) => return s.on_startup(client, message).await,
+        };
         if let PgWireFrontendMessage::Startup(ref startup) = message {
             protocol_negotiation(client, startup).await?;
             save_startup_parameters_to_metadata(client, startup);
-            let (pid, key) = self.pids.generate(client);
+            let (pid, key) = trust.pids.generate(client);
             client.set_pid_and_secret_key(pid, key.clone());
-            let (handle, guard) = self.cancels.register(pid, key);
+            let (handle, guard) = trust.cancels.register(pid, key);
             client
                 .session_extensions()
                 .insert::<Arc<ConnectionHandle>>(handle);
             client.session_extensions().insert::<ConnectionGuard>(guard);
-            finish_authentication(client, &self.params).await?;
+            finish_authentication(client, &trust.params).await?;
         }
         Ok(())
     }
+}
+
+/// No authentication: the start-up only registers the connection for
+/// cancel requests.
+pub struct Trust {
+    cancels: Arc<ConnectionManager>,
+    pids: RandomPidSecretKeyGenerator,
+    params: DefaultServerParameterProvider,
 }
 
 /// The one password of `--password-file`, for any user name.

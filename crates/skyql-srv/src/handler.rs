@@ -8,6 +8,7 @@ use crate::Shared;
 use crate::catalog::{self, Settings, default_setting, setting};
 use crate::command::{Command, classify};
 use crate::encode::ResultSet;
+use crate::pg_client::{QueryClient, SendError, StartupClient};
 use crate::session::EngineSession;
 use crate::sqlstate::{engine_error, sqlite_code, user_error};
 use crate::translate::{Param, Target, TranslateError, param_count, translate};
@@ -90,7 +91,7 @@ impl ConnHandler {
     async fn send_notices<C>(&self, client: &mut C) -> PgWireResult<()>
     where
         C: Sink<PgWireBackendMessage> + Unpin + Send,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        PgWireError: From<SendError<C>>,
     {
         let notes = self
             .notices
@@ -596,10 +597,8 @@ fn params_of(portal: &Portal<String>) -> PgWireResult<Vec<Param>> {
 impl SimpleQueryHandler for ConnHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: StartupClient,
+        PgWireError: From<SendError<C>>,
     {
         let pid = client.pid_and_secret_key().0;
         let statements = match skyql_engine::split_statements(query) {
@@ -699,10 +698,8 @@ impl ExtendedQueryHandler for ConnHandler {
         target: &StoredStatement<String>,
     ) -> PgWireResult<DescribeStatementResponse>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         let n = param_count(&target.statement).max(target.parameter_types.len());
         let params: Vec<Type> = (0..n)
@@ -747,10 +744,8 @@ impl ExtendedQueryHandler for ConnHandler {
         portal: &Portal<String>,
     ) -> PgWireResult<DescribePortalResponse>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         if let Some(fields) = self.cursors.lock().ok().and_then(|c| {
             c.get(&portal.name)
@@ -773,10 +768,8 @@ impl ExtendedQueryHandler for ConnHandler {
         _max_rows: usize,
     ) -> PgWireResult<Response>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         let cached = self
             .described
@@ -793,10 +786,8 @@ impl ExtendedQueryHandler for ConnHandler {
 
     async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         // A statement parsed again under a name forgets what was announced
         // for the old one.
@@ -819,10 +810,8 @@ impl ExtendedQueryHandler for ConnHandler {
 
     async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         sync_cursor_portals(self, client);
         self._on_describe(client, message).await
@@ -830,10 +819,8 @@ impl ExtendedQueryHandler for ConnHandler {
 
     async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
     where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = String>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+        C: QueryClient,
+        PgWireError: From<SendError<C>>,
     {
         // A portal described but never executed must not answer a later one.
         if let Ok(mut d) = self.described.lock() {

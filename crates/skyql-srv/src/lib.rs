@@ -16,6 +16,7 @@ mod connection;
 mod encode;
 mod error;
 mod handler;
+mod pg_client;
 mod session;
 mod sqlstate;
 mod translate;

@@ -472,16 +472,18 @@ mod tests {
         Registry::open(std::env::temp_dir().join("skyql-srv-translate-test-home"))
     }
 
+    /// `sql` translated for `target` with `params` bound.
+    fn translated(sql: &str, params: &[Param], target: Target) -> Translated {
+        translate(sql, params, &registry(), target).expect("translate")
+    }
+
     #[test]
     fn postgres_fdw_spelling_reaches_the_engine_spelling() {
-        let r = registry();
-        let t = translate(
+        let t = translated(
             r#"SELECT "name", "state" FROM "aiplatform"."custom_jobs" WHERE (("projectsId" = 'demo-project'::text)) AND "locationsId" = $1::character varying"#,
             &[Param::Text("us-central1".into())],
-            &r,
             Target::Engine,
-        )
-        .expect("translate");
+        );
         assert_eq!(
             t.sql,
             r#"SELECT "name", "state" FROM google.aiplatform.custom_jobs WHERE (("projectsId" = 'demo-project')) AND "locationsId" = 'us-central1'"#
@@ -491,54 +493,44 @@ mod tests {
 
     #[test]
     fn strings_and_aliases_are_left_alone() {
-        let r = registry();
-        let t = translate(
+        let t = translated(
             "SELECT j.name, 'aiplatform.custom_jobs::text' FROM google.aiplatform.custom_jobs j WHERE x = $2",
             &[Param::Int(1), Param::Text("it's".into())],
-            &r,
             Target::Engine,
-        )
-        .expect("translate");
+        );
         assert_eq!(
             t.sql,
             "SELECT j.name, 'aiplatform.custom_jobs::text' FROM google.aiplatform.custom_jobs j WHERE x = 'it''s'"
         );
         assert_eq!(
-            translate("SELECT $3", &[], &r, Target::Engine),
+            translate("SELECT $3", &[], &registry(), Target::Engine),
             Err(TranslateError::MissingParam(3))
         );
     }
 
     #[test]
     fn catalog_operators_become_sqlite() {
-        let r = registry();
-        let t = translate(
+        let t = translated(
             "SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(x)$' COLLATE pg_catalog.default AND n.nspname !~ '^pg_' AND c.oid = '1'::regclass",
             &[],
-            &r,
             Target::Catalog,
-        )
-        .expect("translate");
+        );
         assert_eq!(
             t.sql,
             "SELECT format_type(a.atttypid, NULL) FROM pg_catalog.pg_class c WHERE c.relname  REGEXP  '^(x)$'  AND n.nspname  NOT REGEXP  '^pg_' AND c.oid = '1'"
         );
         assert_eq!(param_count("SELECT $1, $3, '$4'"), 3);
-        let t = translate(
+        let t = translated(
             "SELECT 1 WHERE c.relkind = ANY (ARRAY['r'::VARCHAR, $1::VARCHAR]) AND x[1] = 2",
             &[Param::Text("p".into())],
-            &r,
             Target::Catalog,
-        )
-        .expect("translate");
+        );
         assert_eq!(t.sql, "SELECT 1 WHERE c.relkind  IN ('r', 'p') AND x = 2");
-        let t = translate(
+        let t = translated(
             "select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x",
             &[],
-            &r,
             Target::Catalog,
-        )
-        .expect("translate");
+        );
         assert_eq!(
             t.sql,
             r#"select 'toast.' || x from (SELECT NULL AS "x" WHERE 0) "x""#
