@@ -12,6 +12,14 @@ fn cell(text: &str) -> String {
         .replace('|', "\\|")
 }
 
+/// One row of a markdown table: `code` cells, then a prose cell.
+fn table_row(p: &mut String, code: &[&str], prose: &str) {
+    for c in code {
+        let _ = write!(p, "| `{c}` ");
+    }
+    let _ = writeln!(p, "| {} |", cell(prose));
+}
+
 /// The markdown reference page of a resource.
 pub fn reference_page(svc: &Service, r: &Resource) -> String {
     let mut p = String::new();
@@ -38,24 +46,13 @@ pub fn reference_page(svc: &Service, r: &Resource) -> String {
 
     p.push_str("## Fields\n| Name | Datatype | Description |\n|:-----|:---------|:------------|\n");
     for c in &r.columns {
-        let _ = writeln!(
-            p,
-            "| `{}` | `{}` | {} |",
-            c.name,
-            c.ty,
-            cell(&c.description)
-        );
+        table_row(&mut p, &[&c.name, &c.ty], &c.description);
     }
     p.push_str("\n## Methods\n| Name | Accessible by | Required Params | Description |\n|:-----|:--------------|:----------------|:------------|\n");
     for m in &r.methods {
-        let _ = writeln!(
-            p,
-            "| `{}` | `{}` | `{}` | {} |",
-            m.name,
-            m.verb,
-            m.required_params().join(", "),
-            cell(&m.description)
-        );
+        let verb = m.verb.to_string();
+        let required = m.required_params().join(", ");
+        table_row(&mut p, &[&m.name, &verb, &required], &m.description);
     }
 
     if let Some(m) = r

@@ -311,19 +311,25 @@ unsafe impl<'vtab> VTab<'vtab> for ResourceTab {
     }
 }
 
+impl ResourceTab {
+    /// The key parameters of the row SQLite calls `id` (recorded when the
+    /// row was read), or none.
+    fn row_params(&self, id: i64) -> Params {
+        self.rows
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned())
+            .unwrap_or_default()
+    }
+}
+
 impl CreateVTab<'_> for ResourceTab {
     const KIND: VTabKind = VTabKind::Eponymous;
 }
 
 impl UpdateVTab<'_> for ResourceTab {
     fn delete(&mut self, rowid: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
-        let id = rowid.as_i64().unwrap_or(-1);
-        let params = self
-            .rows
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&id).cloned())
-            .unwrap_or_default();
+        let params = self.row_params(rowid.as_i64().unwrap_or(-1));
         let ctx = self.ctx.clone();
         let m = ctx.method_for(&[SqlVerb::Delete], "DELETE", |p| params.contains_key(p))?;
         ctx.mutate(m, &params, None)?;
@@ -348,13 +354,7 @@ impl UpdateVTab<'_> for ResourceTab {
 
     fn update(&mut self, args: &Updates<'_>) -> rusqlite::Result<()> {
         let ctx = self.ctx.clone();
-        let id = args.get::<i64>(0).unwrap_or(-1);
-        let params = self
-            .rows
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&id).cloned())
-            .unwrap_or_default();
+        let params = self.row_params(args.get::<i64>(0).unwrap_or(-1));
         let m = ctx.method_for(&ctx.update_verbs(), "UPDATE", |p| params.contains_key(p))?;
         let values: Vec<rusqlite::types::ValueRef<'_>> = args.iter().skip(2).collect();
         let (params, body) = ctx
