@@ -460,51 +460,46 @@ fn parse_credentials(text: &str, origin: &str) -> Result<Source, Error> {
             .map(str::to_string)
             .filter(|s| !s.is_empty())
     };
+    let token_uri = field("token_uri").unwrap_or_else(|| GOOGLE_TOKEN_URI.to_string());
     let ty = field("type");
     match ty.as_deref() {
         Some("service_account") | None => {
-            let missing: Vec<&str> = ["private_key", "client_email"]
-                .into_iter()
-                .filter(|k| field(k).is_none())
-                .collect();
-            if !missing.is_empty() {
-                return Err(auth_err(
+            let values = required(&field, ["private_key", "client_email"]);
+            let [private_key, client_email] = values.map_err(|missing| {
+                auth_err(
                     origin,
                     &format!(
                         "not a service account key (missing {}); download a JSON key for the service account \
                          (IAM & Admin → Service Accounts → Keys)",
                         missing.join(" and ")
                     ),
-                ));
-            }
+                )
+            })?;
             Ok(Source::ServiceAccount(ServiceAccountKey {
                 origin: origin.to_string(),
-                client_email: field("client_email").unwrap_or_default(),
-                private_key: field("private_key").unwrap_or_default(),
+                client_email,
+                private_key,
                 private_key_id: field("private_key_id"),
-                token_uri: field("token_uri").unwrap_or_else(|| GOOGLE_TOKEN_URI.to_string()),
+                token_uri,
             }))
         }
         Some("authorized_user") => {
-            let missing: Vec<&str> = ["client_id", "client_secret", "refresh_token"]
-                .into_iter()
-                .filter(|k| field(k).is_none())
-                .collect();
-            if !missing.is_empty() {
-                return Err(auth_err(
+            let values = required(&field, ["client_id", "client_secret", "refresh_token"]);
+            let [client_id, client_secret, refresh_token] = values.map_err(|missing| {
+                auth_err(
                     origin,
                     &format!(
                         "authorized_user credentials without {}; run `gcloud auth application-default login` again",
                         missing.join(", ")
                     ),
-                ));
-            }
+                )
+            })?;
             Ok(Source::AuthorizedUser(AuthorizedUser {
                 origin: origin.to_string(),
-                client_id: field("client_id").unwrap_or_default(),
-                client_secret: field("client_secret").unwrap_or_default(),
-                refresh_token: field("refresh_token").unwrap_or_default(),
-                token_uri: field("token_uri").unwrap_or_else(|| GOOGLE_TOKEN_URI.to_string()),
+                client_id,
+                client_secret,
+                refresh_token,
+                token_uri,
             }))
         }
         Some(other) => Err(auth_err(
@@ -514,6 +509,26 @@ fn parse_credentials(text: &str, origin: &str) -> Result<Source, Error> {
                  (type \"service_account\") or gcloud's authorized_user credentials"
             ),
         )),
+    }
+}
+
+/// The values of the fields `keys` (as `field` reads them), or the names
+/// of those missing or empty.
+fn required<const N: usize>(
+    field: impl Fn(&str) -> Option<String>,
+    keys: [&'static str; N],
+) -> Result<[String; N], Vec<&'static str>> {
+    let values = keys.map(&field);
+    let missing: Vec<&'static str> = keys
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    if missing.is_empty() {
+        Ok(values.map(Option::unwrap_or_default))
+    } else {
+        Err(missing)
     }
 }
 

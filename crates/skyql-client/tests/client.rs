@@ -59,6 +59,16 @@ fn client_env(
     Client::with_env(config, move |k| env.get(k).cloned()).expect("client")
 }
 
+/// A client for `endpoint` with the default settings and an empty environment.
+fn client_for(endpoint: &str, auth: AuthConfig) -> Client {
+    client_at(endpoint, auth, |_| {})
+}
+
+/// A client configured so, with an empty environment.
+fn configured(config: ClientConfig) -> Result<Client, Error> {
+    Client::with_env(config, |_| None)
+}
+
 fn sa_json(running: &Running) -> AuthConfig {
     AuthConfig::ServiceAccountJson(running.key_json().to_string())
 }
@@ -73,7 +83,38 @@ fn get(path: &str) -> ApiRequest {
     }
 }
 
+/// A create: `body` POSTed to the jobs collection.
+fn post(body: Value) -> ApiRequest {
+    ApiRequest {
+        method: "POST".into(),
+        body: Some(body),
+        ..get(JOBS)
+    }
+}
+
 const JOBS: &str = "v1/projects/demo-project/locations/us-central1/customJobs";
+
+/// The error sending `req` ends in, as the user reads it (`what` says
+/// which failure is expected).
+async fn failure(client: &Client, req: ApiRequest, what: &str) -> String {
+    client.send(req).await.expect_err(what).to_string()
+}
+
+/// Sends `n` GETs of `path` at once, each from its own task; their results
+/// in order.
+async fn send_concurrently(client: &Client, path: &str, n: usize) -> Vec<Result<Value, Error>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (c, req) = (client.clone(), get(path));
+            tokio::spawn(async move { c.send(req).await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.expect("join"));
+    }
+    out
+}
 
 /// `/emulator/stats` as (method, status) → count.
 async fn stats(running: &Running) -> BTreeMap<(String, u16), u64> {
@@ -141,6 +182,11 @@ fn canned(responses: Vec<Vec<u8>>) -> Canned {
 
 /// Reads a request's head and its body (by Content-Length); returns the head.
 fn read_head(stream: &mut std::net::TcpStream) -> String {
+    read_request(stream).0
+}
+
+/// Reads a request: its head, and the body bytes Content-Length announces.
+fn read_request(stream: &mut std::net::TcpStream) -> (String, Vec<u8>) {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -160,7 +206,7 @@ fn read_head(stream: &mut std::net::TcpStream) -> String {
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     let _ = stream.read_exact(&mut body);
-    head
+    (head, body)
 }
 
 fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
@@ -196,7 +242,7 @@ async fn service_account_key_lists_jobs_and_caches_the_token() {
         ..Config::default()
     })
     .await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     let page = client.send(get(JOBS)).await.expect("list");
     let jobs = page["customJobs"].as_array().expect("customJobs");
     assert_eq!(jobs.len(), 2, "{page}"); // 4 seeded, alternating two locations
@@ -209,11 +255,7 @@ async fn service_account_key_lists_jobs_and_caches_the_token() {
     // The same through a key file.
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_temp(&dir, "key.json", &running.key_json().to_string());
-    let from_file = client_at(
-        &running.base_url,
-        AuthConfig::ServiceAccountFile(path),
-        |_| {},
-    );
+    let from_file = client_for(&running.base_url, AuthConfig::ServiceAccountFile(path));
     from_file.send(get(JOBS)).await.expect("list with key file");
 
     let s = stats(&running).await;
@@ -228,15 +270,9 @@ async fn service_account_key_lists_jobs_and_caches_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_requests_share_one_token_fetch() {
     let running = emulator(Config::default()).await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let c = client.clone();
-            tokio::spawn(async move { c.send(get(JOBS)).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("join").expect("send");
+    let client = client_for(&running.base_url, sa_json(&running));
+    for r in send_concurrently(&client, JOBS, 8).await {
+        r.expect("send");
     }
     let s = stats(&running).await;
     assert_eq!(count(&s, "token", None), 1, "{s:?}");
@@ -294,11 +330,7 @@ async fn google_credentials_env_comes_first() {
 
     let env = HashMap::from([("GOOGLE_CREDENTIALS".to_string(), "{not json".to_string())]);
     let client = client_env(&running.base_url, AuthConfig::Default, env, |_| {});
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("bad GOOGLE_CREDENTIALS")
-        .to_string();
+    let err = failure(&client, get(JOBS), "bad GOOGLE_CREDENTIALS").await;
     assert!(
         err.starts_with("GOOGLE_CREDENTIALS: not valid JSON"),
         "{err}"
@@ -340,11 +372,7 @@ async fn no_credentials_fails_fast_with_what_to_do() {
     assert!(text.contains("--auth"), "{text}");
     assert!(text.contains("metadata server"), "{text}");
     // Remembered for a while: a fan-out does not probe once per request.
-    let again = client
-        .send(get(JOBS))
-        .await
-        .expect_err("still none")
-        .to_string();
+    let again = failure(&client, get(JOBS), "still none").await;
     assert_eq!(again, text);
     assert!(started.elapsed() < Duration::from_secs(30));
 }
@@ -356,16 +384,11 @@ async fn bad_key_files_name_the_file_and_the_problem() {
     let mut key = running.key_json();
     key.as_object_mut().expect("object").remove("private_key");
     let path = write_temp(&dir, "key.json", &key.to_string());
-    let client = client_at(
+    let client = client_for(
         &running.base_url,
         AuthConfig::ServiceAccountFile(path.clone()),
-        |_| {},
     );
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("no private key")
-        .to_string();
+    let err = failure(&client, get(JOBS), "no private key").await;
     assert!(
         err.starts_with(&format!(
             "{}: not a service account key (missing private_key)",
@@ -375,16 +398,11 @@ async fn bad_key_files_name_the_file_and_the_problem() {
     );
 
     let missing = dir.path().join("missing.json");
-    let client = client_at(
+    let client = client_for(
         &running.base_url,
         AuthConfig::ServiceAccountFile(missing.clone()),
-        |_| {},
     );
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("missing")
-        .to_string();
+    let err = failure(&client, get(JOBS), "missing").await;
     assert!(
         err.starts_with(&format!(
             "{}: cannot read the credentials file",
@@ -396,16 +414,11 @@ async fn bad_key_files_name_the_file_and_the_problem() {
     let mut key = running.key_json();
     key["private_key"] =
         json!("-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n");
-    let client = client_at(
+    let client = client_for(
         &running.base_url,
         AuthConfig::ServiceAccountJson(key.to_string()),
-        |_| {},
     );
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("bad pem")
-        .to_string();
+    let err = failure(&client, get(JOBS), "bad pem").await;
     assert!(
         err.contains("private_key is not a valid RSA private key"),
         "{err}"
@@ -420,16 +433,8 @@ async fn token_endpoint_errors_are_quoted() {
     user["refresh_token"] = json!("1//revoked");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_temp(&dir, "adc.json", &user.to_string());
-    let client = client_at(
-        &running.base_url,
-        AuthConfig::ServiceAccountFile(path),
-        |_| {},
-    );
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("revoked")
-        .to_string();
+    let client = client_for(&running.base_url, AuthConfig::ServiceAccountFile(path));
+    let err = failure(&client, get(JOBS), "revoked").await;
     assert!(err.contains("authorized_user credentials"), "{err}");
     assert!(
         err.contains("answered HTTP 400: invalid_grant: Token has been expired or revoked; the credentials were rejected"),
@@ -439,16 +444,11 @@ async fn token_endpoint_errors_are_quoted() {
     // A key whose email the emulator does not know signs a JWT it rejects.
     let mut key = running.key_json();
     key["client_email"] = json!("someone-else@demo-project.iam.gserviceaccount.com");
-    let client = client_at(
+    let client = client_for(
         &running.base_url,
         AuthConfig::ServiceAccountJson(key.to_string()),
-        |_| {},
     );
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("unknown account")
-        .to_string();
+    let err = failure(&client, get(JOBS), "unknown account").await;
     assert!(
         err.contains("someone-else@demo-project.iam.gserviceaccount.com"),
         "{err}"
@@ -460,20 +460,16 @@ async fn token_endpoint_errors_are_quoted() {
 async fn fixed_access_token_and_anonymous() {
     let running = emulator(Config::default()).await;
     let token = running.emulator.issue_access_token();
-    let client = client_at(&running.base_url, AuthConfig::AccessToken(token), |_| {});
+    let client = client_for(&running.base_url, AuthConfig::AccessToken(token));
     client.send(get(JOBS)).await.expect("fixed token");
 
-    let client = client_at(
-        &running.base_url,
-        AuthConfig::AccessToken("bogus".into()),
-        |_| {},
-    );
+    let client = client_for(&running.base_url, AuthConfig::AccessToken("bogus".into()));
     let err = client.send(get(JOBS)).await.expect_err("bogus token");
     assert!(
         matches!(&err, Error::Api { status: 401, code, .. } if code == "UNAUTHENTICATED"),
         "{err:?}"
     );
-    let client = client_at(&running.base_url, AuthConfig::Anonymous, |_| {});
+    let client = client_for(&running.base_url, AuthConfig::Anonymous);
     let err = client.send(get(JOBS)).await.expect_err("anonymous");
     assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
     // No refresh is attempted for either: one request each.
@@ -489,7 +485,7 @@ async fn token_is_refreshed_after_expiry() {
         ..Config::default()
     })
     .await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     client.send(get(JOBS)).await.expect("first");
     tokio::time::sleep(Duration::from_millis(2200)).await;
     client.send(get(JOBS)).await.expect("after expiry");
@@ -515,7 +511,7 @@ async fn a_401_refreshes_the_token_once() {
         unauth.clone(),
         http("200 OK", "application/json", r#"{"ok":true}"#),
     ]);
-    let client = client_at(&server.base_url, sa_json(&running), |_| {});
+    let client = client_for(&server.base_url, sa_json(&running));
     let v = client.send(get(JOBS)).await.expect("after refresh");
     assert_eq!(v, json!({"ok": true}));
     let heads = server.requests.lock().expect("lock").clone();
@@ -526,7 +522,7 @@ async fn a_401_refreshes_the_token_once() {
 
     // 401 twice: the second is the answer.
     let server = canned(vec![unauth.clone(), unauth.clone(), unauth]);
-    let client = client_at(&server.base_url, sa_json(&running), |_| {});
+    let client = client_for(&server.base_url, sa_json(&running));
     let err = client.send(get(JOBS)).await.expect_err("still 401");
     assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
     assert_eq!(server.requests.lock().expect("lock").len(), 2);
@@ -565,11 +561,7 @@ async fn interactive_runs_gcloud() {
     let empty = tempfile::tempdir().expect("tempdir");
     let env = HashMap::from([("PATH".to_string(), empty.path().display().to_string())]);
     let client = client_env(&running.base_url, AuthConfig::Interactive, env, |_| {});
-    let err = client
-        .send(get(JOBS))
-        .await
-        .expect_err("no gcloud")
-        .to_string();
+    let err = failure(&client, get(JOBS), "no gcloud").await;
     assert!(
         err.starts_with("gcloud auth print-access-token: gcloud is not installed or not on PATH"),
         "{err}"
@@ -661,7 +653,7 @@ fn stackql_auth_json_bad_inputs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_errors_carry_status_code_and_message() {
     let running = emulator(Config::default()).await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     let err = client
         .send(get(&format!("{JOBS}/1234567890123456789")))
         .await
@@ -688,11 +680,7 @@ async fn api_errors_carry_status_code_and_message() {
 
     // A bad create: 400 INVALID_ARGUMENT; not retried (POST).
     let err = client
-        .send(ApiRequest {
-            method: "POST".into(),
-            body: Some(json!({"displayName": "x"})),
-            ..get(JOBS)
-        })
+        .send(post(json!({"displayName": "x"})))
         .await
         .expect_err("invalid job");
     assert!(
@@ -703,18 +691,14 @@ async fn api_errors_carry_status_code_and_message() {
 
     // A good create returns the job.
     let job = client
-        .send(ApiRequest {
-            method: "POST".into(),
-            body: Some(json!({
-                "displayName": "train-1",
-                "jobSpec": {"workerPoolSpecs": [{
-                    "machineSpec": {"machineType": "n1-standard-4"},
-                    "replicaCount": "1",
-                    "containerSpec": {"imageUri": "gcr.io/p/i"}
-                }]}
-            })),
-            ..get(JOBS)
-        })
+        .send(post(json!({
+            "displayName": "train-1",
+            "jobSpec": {"workerPoolSpecs": [{
+                "machineSpec": {"machineType": "n1-standard-4"},
+                "replicaCount": "1",
+                "containerSpec": {"imageUri": "gcr.io/p/i"}
+            }]}
+        })))
         .await
         .expect("create");
     assert_eq!(job["displayName"], "train-1");
@@ -729,7 +713,7 @@ async fn query_parameters_reach_the_server() {
         ..Config::default()
     })
     .await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     let req = ApiRequest {
         query: vec![
             ("pageSize".into(), "2".into()),
@@ -763,27 +747,20 @@ fn url_for_applies_the_endpoint_override() {
         query: vec![("a".into(), "1 2".into()), ("a".into(), "x&y".into())],
         ..get("v1/projects/p/locations")
     };
-    let google = Client::with_env(ClientConfig::default(), |_| None).expect("client");
+    let google = configured(ClientConfig::default()).expect("client");
     assert_eq!(
         google.url_for(&req).expect("url"),
         "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations?a=1+2&a=x%26y"
     );
-    let local = client_at(
-        "http://127.0.0.1:8089/prefix/",
-        AuthConfig::Anonymous,
-        |_| {},
-    );
+    let local = client_for("http://127.0.0.1:8089/prefix/", AuthConfig::Anonymous);
     assert_eq!(
         local.url_for(&get("/v1/x")).expect("url"),
         "http://127.0.0.1:8089/prefix/v1/x"
     );
-    let bad = Client::with_env(
-        ClientConfig {
-            endpoint: Some("localhost:8089".into()),
-            ..ClientConfig::default()
-        },
-        |_| None,
-    );
+    let bad = configured(ClientConfig {
+        endpoint: Some("localhost:8089".into()),
+        ..ClientConfig::default()
+    });
     let err = bad.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         err.contains("--endpoint `localhost:8089` is not an http(s) URL"),
@@ -844,14 +821,7 @@ async fn html_pages_and_broken_bodies_give_clear_errors() {
 async fn connection_refused_is_retried_then_reported() {
     let dead = closed_port_url();
     let client = client_at(&dead, AuthConfig::Anonymous, |c| c.max_retries = 1);
-    let err = client
-        .send(ApiRequest {
-            method: "POST".into(),
-            body: Some(json!({})),
-            ..get(JOBS)
-        })
-        .await
-        .expect_err("refused");
+    let err = client.send(post(json!({}))).await.expect_err("refused");
     assert!(matches!(err.root(), Error::Transport { .. }), "{err:?}");
     assert!(matches!(err, Error::GaveUp { attempts: 2, .. }), "{err:?}");
     assert!(
@@ -946,14 +916,8 @@ async fn concurrency_limit_is_respected() {
     });
     let client = client_at(&base, AuthConfig::Anonymous, |c| c.concurrency = 2);
     let started = Instant::now();
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let c = client.clone();
-            tokio::spawn(async move { c.send(get(JOBS)).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("join").expect("send");
+    for r in send_concurrently(&client, JOBS, 8).await {
+        r.expect("send");
     }
     let peak = max.load(Ordering::SeqCst);
     assert!((1..=2).contains(&peak), "at most 2 in flight, saw {peak}");
@@ -967,11 +931,7 @@ async fn dry_run_sends_nothing() {
     let before = stats(&running).await;
     let client = client_at(&running.base_url, sa_json(&running), |c| c.dry_run = true);
     let v = client
-        .send(ApiRequest {
-            method: "POST".into(),
-            body: Some(json!({"displayName": "dry"})),
-            ..get(JOBS)
-        })
+        .send(post(json!({"displayName": "dry"})))
         .await
         .expect("dry run");
     assert_eq!(v, Value::Null);
@@ -986,11 +946,7 @@ async fn dry_run_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_rules_depend_on_method_and_status() {
-    let post = || ApiRequest {
-        method: "POST".into(),
-        body: Some(json!({"displayName": "x"})),
-        ..get(JOBS)
-    };
+    let create = || post(json!({"displayName": "x"}));
     let unavailable = http(
         "503 Service Unavailable",
         "application/json",
@@ -1010,17 +966,17 @@ async fn retry_rules_depend_on_method_and_status() {
         bad_gateway,
         ok(),
     ]);
-    let client = client_at(&server.base_url, AuthConfig::Anonymous, |_| {});
+    let client = client_for(&server.base_url, AuthConfig::Anonymous);
     let started = Instant::now();
     assert_eq!(
-        client.send(post()).await.expect("retried"),
+        client.send(create()).await.expect("retried"),
         json!({"done": true})
     );
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After honoured"
     );
-    let err = client.send(post()).await.expect_err("502 on POST");
+    let err = client.send(create()).await.expect_err("502 on POST");
     assert!(matches!(err, Error::Status { status: 502, .. }), "{err:?}");
     assert_eq!(
         client.send(get(JOBS)).await.expect("GET retried"),
@@ -1051,25 +1007,7 @@ fn capture_one() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
         let Ok((mut stream, _)) = listener.accept() else {
             return;
         };
-        let mut buf = Vec::new();
-        let mut byte = [0u8; 1];
-        while !buf.ends_with(b"\r\n\r\n") {
-            match stream.read(&mut byte) {
-                Ok(1) => buf.push(byte[0]),
-                _ => break,
-            }
-        }
-        let head = String::from_utf8_lossy(&buf).to_string();
-        let len: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        let _ = stream.read_exact(&mut body);
+        let (head, body) = read_request(&mut stream);
         let _ = stream.write_all(&http("200 OK", "application/json", "{}"));
         let line = head.lines().next().unwrap_or_default().to_string();
         let _ = tx.send((line, body));
@@ -1109,7 +1047,7 @@ async fn dry_run_shows_exactly_what_is_sent() {
         .expect("lock")
         .pop()
         .expect("one dry-run request");
-    let live = client_at(&base_url, AuthConfig::Anonymous, |_| {});
+    let live = client_for(&base_url, AuthConfig::Anonymous);
     live.send(req).await.expect("sent");
     let (line, body) = received
         .recv_timeout(Duration::from_secs(10))
@@ -1134,13 +1072,10 @@ fn endpoints_with_userinfo_query_or_fragment_are_refused_without_echoing_secrets
         "http://127.0.0.1:8089/?key=1",
         "http://127.0.0.1:8089/#f",
     ] {
-        let err = Client::with_env(
-            ClientConfig {
-                endpoint: Some(bad.into()),
-                ..ClientConfig::default()
-            },
-            |_| None,
-        )
+        let err = configured(ClientConfig {
+            endpoint: Some(bad.into()),
+            ..ClientConfig::default()
+        })
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
@@ -1186,43 +1121,41 @@ async fn dot_segments_never_reach_the_wire() {
 async fn tokens_never_go_in_clear_text_to_a_documents_host() {
     // A pulled document's rootUrl: plain http, not loopback, not --endpoint.
     // Refused before any connection (or DNS lookup) is made.
-    let client = Client::with_env(
-        ClientConfig {
-            auth: AuthConfig::AccessToken("secret-token".into()),
-            ..ClientConfig::default()
-        },
-        |_| None,
-    )
+    let client = configured(ClientConfig {
+        auth: AuthConfig::AccessToken("secret-token".into()),
+        ..ClientConfig::default()
+    })
     .expect("client");
-    let e = client
-        .send(ApiRequest {
+    let e = failure(
+        &client,
+        ApiRequest {
             root_url: "http://widgets.skyql-test.invalid/".into(),
             ..get("v1/widgets")
-        })
-        .await
-        .expect_err("clear text")
-        .to_string();
+        },
+        "clear text",
+    )
+    .await;
     assert!(
         e.contains("refusing to send credentials in clear text"),
         "{e}"
     );
     assert!(!e.contains("secret-token"), "{e}");
     // A root URL with userinfo is refused and not echoed.
-    let e = client
-        .send(ApiRequest {
+    let e = failure(
+        &client,
+        ApiRequest {
             root_url: "https://me:pw@widgets.skyql-test.invalid/".into(),
             ..get("v1/widgets")
-        })
-        .await
-        .expect_err("userinfo")
-        .to_string();
+        },
+        "userinfo",
+    )
+    .await;
     assert!(!e.contains("me:pw"), "{e}");
     // To loopback (or the --endpoint) over http the token goes.
     let server = canned(vec![http("200 OK", "application/json", "{}")]);
-    let local = client_at(
+    let local = client_for(
         &server.base_url,
         AuthConfig::AccessToken("secret-token".into()),
-        |_| {},
     );
     local.send(get("v1/widgets")).await.expect("loopback");
     let heads = server.requests.lock().expect("lock").clone();

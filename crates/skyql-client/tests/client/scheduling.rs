@@ -19,13 +19,9 @@ async fn thirty_percent_faults_never_exhaust_deadline_budgeted_retries() {
     })
     .await;
     // The defaults: no small retry count, a deadline.
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     let before = client.stats();
-    let sends = (0..60).map(|_| {
-        let c = client.clone();
-        async move { c.send(get(JOBS)).await }
-    });
-    for r in futures_join(sends).await {
+    for r in send_concurrently(&client, JOBS, 60).await {
         assert!(r.expect("retried to success")["customJobs"].is_array());
     }
     let s = client.stats().since(&before);
@@ -33,21 +29,6 @@ async fn thirty_percent_faults_never_exhaust_deadline_budgeted_retries() {
     assert_eq!(s.failed, 0);
     assert!(s.retries > 0, "the seed injects faults: {s:?}");
     assert_eq!(s.attempts, s.requests + s.retries, "{s:?}");
-}
-
-/// Every future of `it`, concurrently, in order.
-async fn futures_join<F: std::future::Future + Send + 'static>(
-    it: impl Iterator<Item = F>,
-) -> Vec<F::Output>
-where
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = it.map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.expect("task"));
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +41,7 @@ async fn service_disabled_and_permission_denied_are_never_retried() {
         ..Config::default()
     })
     .await;
-    let client = client_at(&running.base_url, sa_json(&running), |_| {});
+    let client = client_for(&running.base_url, sa_json(&running));
     let before = client.stats();
     let err = client
         .send(get(&jobs_of("demo-project-1")))
@@ -159,20 +140,12 @@ async fn per_project_buckets_space_requests_and_count_waits() {
     let quotas = Quotas::from_json(r#"{"default_per_project_per_minute": 120}"#, "test quotas")
         .expect("quotas");
     let client = client_at(&running.base_url, sa_json(&running), |c| c.quotas = quotas);
-    let allowance = (0..120).map(|_| {
-        let c = client.clone();
-        async move { c.send(get(&jobs_of("demo-project-1"))).await }
-    });
-    for r in futures_join(allowance).await {
+    for r in send_concurrently(&client, &jobs_of("demo-project-1"), 120).await {
         r.expect("ok");
     }
     let before = client.stats();
     let started = Instant::now();
-    let sends = (0..4).map(|_| {
-        let c = client.clone();
-        async move { c.send(get(&jobs_of("demo-project-1"))).await }
-    });
-    for r in futures_join(sends).await {
+    for r in send_concurrently(&client, &jobs_of("demo-project-1"), 4).await {
         r.expect("ok");
     }
     let elapsed = started.elapsed();
@@ -192,9 +165,7 @@ async fn per_project_buckets_space_requests_and_count_waits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dying_endpoint_fails_within_the_deadline_saying_how_often_it_tried() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead = format!("http://{}", listener.local_addr().expect("addr"));
-    drop(listener);
+    let dead = closed_port_url();
     let client = client_at(&dead, AuthConfig::Anonymous, |c| {
         c.retry_deadline = Duration::from_secs(2)
     });
@@ -231,7 +202,7 @@ async fn a_403_rate_limit_of_older_apis_is_retried() {
     );
     let ok = http("200 OK", "application/json", r#"{"items":[]}"#);
     let server = canned(vec![limited, ok, denied]);
-    let client = client_at(&server.base_url, AuthConfig::Anonymous, |_| {});
+    let client = client_for(&server.base_url, AuthConfig::Anonymous);
     client.send(get(JOBS)).await.expect("retried");
     let err = client.send(get(JOBS)).await.expect_err("denied");
     assert!(matches!(&err, Error::Api { status: 403, .. }), "{err:?}");
