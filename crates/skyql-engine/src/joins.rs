@@ -37,32 +37,43 @@ pub fn move_parameters(
     stmt: &Statement,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<Option<String>, Error> {
-    refuse_full_join(&stmt.text, is_param)?;
+    let Some(select) = parse_select(&stmt.text) else {
+        return Ok(None);
+    };
+    if select.from.iter().all(|f| f.joins.is_empty()) {
+        return Ok(None);
+    }
+    refuse_full_join(&select, is_param)?;
     // The swapped form is used only when it lets a condition move: a RIGHT
     // JOIN that needs no help stays as written.
-    if let Some(swapped) = right_to_left(&stmt.text)
-        && let Some(moved) = move_into_on(&swapped, is_param)?
+    if let Some(swapped) = right_to_left(&stmt.text, &select)
+        && let Some(swapped_select) = parse_select(&swapped)
+        && let Some(moved) = move_into_on(&swapped, &swapped_select, is_param)?
     {
         return Ok(Some(moved));
     }
-    move_into_on(&stmt.text, is_param)
+    move_into_on(&stmt.text, &select, is_param)
+}
+
+/// The SELECT of a statement that is one (no set operation), parsed.
+fn parse_select(text: &str) -> Option<Box<ast::Select>> {
+    let mut parsed = Parser::parse_sql(&SQLiteDialect {}, text).ok()?;
+    let ast::Statement::Query(q) = parsed.pop()? else {
+        return None;
+    };
+    match *q.body {
+        SetExpr::Select(select) => Some(select),
+        _ => None,
+    }
 }
 
 /// `text` with parameter conditions on LEFT JOINs' right tables moved from
 /// WHERE into ON, or `None` when nothing moves.
 fn move_into_on(
     text: &str,
+    select: &ast::Select,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<Option<String>, Error> {
-    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, text) else {
-        return Ok(None);
-    };
-    let Some(ast::Statement::Query(q)) = parsed.pop() else {
-        return Ok(None);
-    };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return Ok(None);
-    };
     let mut rights = Vec::new();
     for from in &select.from {
         for j in &from.joins {
@@ -148,18 +159,9 @@ fn move_into_on(
 /// a parameter condition there is an error that says what to write
 /// instead, rather than a "needs ... in the WHERE clause" that it is in.
 fn refuse_full_join(
-    text: &str,
+    select: &ast::Select,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<(), Error> {
-    let Ok(mut parsed) = Parser::parse_sql(&SQLiteDialect {}, text) else {
-        return Ok(());
-    };
-    let Some(ast::Statement::Query(q)) = parsed.pop() else {
-        return Ok(());
-    };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return Ok(());
-    };
     let (Some(selection), true) = (
         &select.selection,
         select
@@ -217,14 +219,7 @@ fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
 /// `SELECT ... FROM A RIGHT JOIN B ON c ...` written as
 /// `SELECT ... FROM B LEFT JOIN A ON c ...`, when the RIGHT JOIN is the
 /// first join and both sides are named tables; `*` becomes `A.*, B.*`.
-fn right_to_left(text: &str) -> Option<String> {
-    let mut parsed = Parser::parse_sql(&SQLiteDialect {}, text).ok()?;
-    let Some(ast::Statement::Query(q)) = parsed.pop() else {
-        return None;
-    };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return None;
-    };
+fn right_to_left(text: &str, select: &ast::Select) -> Option<String> {
     let [from] = select.from.as_slice() else {
         return None;
     };
