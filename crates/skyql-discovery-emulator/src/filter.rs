@@ -4,11 +4,16 @@
 //! `OR`, `NOT`, `-`, parentheses, `labels.env:*`, `*` wildcards in `=` values) and
 //! compute's (`name = "x"`, `(a = b) (c != d)` with juxtaposition as AND, `eq`/`ne`
 //! with a literal value). Anything else (functions, regular expressions) is refused with a
-//! 400 that says what is supported: a filter is never silently ignored.
+//! 400 that says what is supported: a filter is never silently ignored. The operators,
+//! quoted strings and `*` wildcards are lexed and matched by the Vertex AI emulator's
+//! filter pieces (`skyql_emulator::filter`).
 
 use std::cmp::Ordering;
 
 use serde_json::Value;
+
+pub use skyql_emulator::filter::Op;
+use skyql_emulator::filter::{glob, one_or_many, quoted};
 
 use crate::schema::snake_to_camel;
 
@@ -23,17 +28,6 @@ pub enum Expr {
         op: Op,
         value: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Has,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,53 +56,16 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
             }
             '"' | '\'' => {
-                let quote = c;
-                let mut v = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err("unterminated string".into()),
-                        Some('\\') => {
-                            if let Some(n) = chars.get(i + 1) {
-                                v.push(*n);
-                            }
-                            i += 2;
-                        }
-                        Some(q) if *q == quote => {
-                            i += 1;
-                            break;
-                        }
-                        Some(other) => {
-                            v.push(*other);
-                            i += 1;
-                        }
-                    }
-                }
+                let (v, n) = quoted(&chars[i..]).ok_or("unterminated string")?;
                 out.push(Tok::Quoted(v));
-            }
-            '=' => {
-                out.push(Tok::Op(Op::Eq));
-                i += 1;
-            }
-            ':' => {
-                out.push(Tok::Op(Op::Has));
-                i += 1;
-            }
-            '!' if chars.get(i + 1) == Some(&'=') => {
-                out.push(Tok::Op(Op::Ne));
-                i += 2;
-            }
-            '<' | '>' => {
-                let eq = chars.get(i + 1) == Some(&'=');
-                out.push(Tok::Op(match (c, eq) {
-                    ('<', false) => Op::Lt,
-                    ('<', true) => Op::Le,
-                    ('>', false) => Op::Gt,
-                    _ => Op::Ge,
-                }));
-                i += if eq { 2 } else { 1 };
+                i += n;
             }
             _ => {
+                if let Some((op, n)) = Op::lex(&chars[i..]) {
+                    out.push(Tok::Op(op));
+                    i += n;
+                    continue;
+                }
                 let start = i;
                 while i < chars.len()
                     && !chars[i].is_whitespace()
@@ -154,11 +111,7 @@ impl Parser {
             self.pos += 1;
             parts.push(self.and()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::Or(parts)
-        })
+        Ok(one_or_many(parts, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, String> {
@@ -175,11 +128,7 @@ impl Parser {
                 _ => parts.push(self.unary()?),
             }
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::And(parts)
-        })
+        Ok(one_or_many(parts, Expr::And))
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
@@ -281,30 +230,6 @@ fn compare(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn eq_with_wildcards(actual: &str, pattern: &str) -> bool {
-    if !pattern.contains('*') {
-        return actual == pattern;
-    }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let mut rest = actual;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i + 1 == parts.len() {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    rest.is_empty()
-}
-
 /// Whether a stored item passes the filter.
 pub fn matches(e: &Expr, item: &Value) -> bool {
     match e {
@@ -328,8 +253,8 @@ pub fn matches(e: &Expr, item: &Value) -> bool {
                 other => scalar(other).into_iter().collect(),
             };
             let test = |s: &String| match op {
-                Op::Eq => eq_with_wildcards(s, value),
-                Op::Ne => !eq_with_wildcards(s, value),
+                Op::Eq => glob(value, s),
+                Op::Ne => !glob(value, s),
                 Op::Lt => compare(s, value) == Ordering::Less,
                 Op::Le => compare(s, value) != Ordering::Greater,
                 Op::Gt => compare(s, value) == Ordering::Greater,

@@ -269,27 +269,7 @@ fn parse_search(query: &str, fields: &[&str]) -> Result<Vec<Term>, ApiError> {
 
 /// `pattern` with `*` wildcards against `text`, case-insensitively.
 fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    crate::filter::glob(&pattern.to_lowercase(), &text.to_lowercase())
 }
 
 /// Whether every term holds, `value_of` giving a field's value (`None`: no such value).

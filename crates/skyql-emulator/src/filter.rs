@@ -14,6 +14,9 @@
 //!
 //! Parentheses nest at most [`MAX_DEPTH`] deep: the parser recurses per level, and a
 //! deeper filter is refused (400) rather than allowed to exhaust the stack.
+//!
+//! The pieces any filter dialect needs ([`Op::lex`], [`quoted`], [`glob`],
+//! [`one_or_many`]) serve the Discovery-driven emulator's filters too.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +48,20 @@ pub enum Op {
 }
 
 impl Op {
+    /// The comparison operator `chars` starts with, and how many chars it takes.
+    pub fn lex(chars: &[char]) -> Option<(Op, usize)> {
+        Some(match (chars.first(), chars.get(1)) {
+            (Some('!'), Some('=')) => (Op::Ne, 2),
+            (Some('<'), Some('=')) => (Op::Le, 2),
+            (Some('>'), Some('=')) => (Op::Ge, 2),
+            (Some('='), _) => (Op::Eq, 1),
+            (Some('<'), _) => (Op::Lt, 1),
+            (Some('>'), _) => (Op::Gt, 1),
+            (Some(':'), _) => (Op::Has, 1),
+            _ => return None,
+        })
+    }
+
     fn symbol(self) -> &'static str {
         match self {
             Op::Eq => "=",
@@ -173,6 +190,37 @@ impl Filter {
     }
 }
 
+/// The string quoted at the start of `chars` (whose first char is the quote, `"` or `'`),
+/// a backslash taking the next char as it is, and how many chars it spans with its
+/// quotes; `None` when it is not closed.
+pub fn quoted(chars: &[char]) -> Option<(String, usize)> {
+    let quote = *chars.first()?;
+    let mut out = String::new();
+    let mut i = 1;
+    loop {
+        match *chars.get(i)? {
+            '\\' => {
+                out.push(*chars.get(i + 1)?);
+                i += 2;
+            }
+            c if c == quote => return Some((out, i + 1)),
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The one item of `items`, or `many` of them all (`a AND b`, `a OR b`).
+pub fn one_or_many<T>(mut items: Vec<T>, many: impl FnOnce(Vec<T>) -> T) -> T {
+    if items.len() == 1 {
+        items.remove(0)
+    } else {
+        many(items)
+    }
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 pub fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -230,6 +278,9 @@ impl Parser {
     fn at_end(&self) -> bool {
         self.pos >= self.chars.len()
     }
+    fn rest(&self) -> &[char] {
+        self.chars.get(self.pos..).unwrap_or_default()
+    }
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
     }
@@ -267,11 +318,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Filter::And(items)
-        })
+        Ok(one_or_many(items, Filter::And))
     }
 
     fn sequence(&mut self) -> Result<Filter, FilterError> {
@@ -286,11 +333,7 @@ impl Parser {
             }
             items.push(self.factor()?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Filter::And(items)
-        })
+        Ok(one_or_many(items, Filter::And))
     }
 
     fn factor(&mut self) -> Result<Filter, FilterError> {
@@ -308,11 +351,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Filter::Or(items)
-        })
+        Ok(one_or_many(items, Filter::Or))
     }
 
     fn term(&mut self) -> Result<Filter, FilterError> {
@@ -373,23 +412,9 @@ impl Parser {
     }
 
     fn comparator(&mut self) -> Option<Op> {
-        let two: String = self.chars.iter().skip(self.pos).take(2).collect();
-        let op = match two.as_str() {
-            "!=" => Some((Op::Ne, 2)),
-            "<=" => Some((Op::Le, 2)),
-            ">=" => Some((Op::Ge, 2)),
-            _ => match self.peek() {
-                Some('=') => Some((Op::Eq, 1)),
-                Some('<') => Some((Op::Lt, 1)),
-                Some('>') => Some((Op::Gt, 1)),
-                Some(':') => Some((Op::Has, 1)),
-                _ => None,
-            },
-        };
-        op.map(|(op, n)| {
-            self.pos += n;
-            op
-        })
+        let (op, n) = Op::lex(self.rest())?;
+        self.pos += n;
+        Some(op)
     }
 
     /// A quoted string or a bare run of characters up to whitespace or a parenthesis.
@@ -397,33 +422,11 @@ impl Parser {
         self.skip_ws();
         match self.peek() {
             None => Err(self.err("expected a value")),
-            Some(q @ ('"' | '\'')) => {
-                let open = self.pos;
-                self.pos += 1;
-                let mut out = String::new();
-                loop {
-                    match self.peek() {
-                        None => return Err(Self::err_at(open, "unterminated string")),
-                        Some('\\') => {
-                            self.pos += 1;
-                            match self.peek() {
-                                Some(c) => {
-                                    out.push(c);
-                                    self.pos += 1;
-                                }
-                                None => return Err(Self::err_at(open, "unterminated string")),
-                            }
-                        }
-                        Some(c) if c == q => {
-                            self.pos += 1;
-                            return Ok((out, true));
-                        }
-                        Some(c) => {
-                            out.push(c);
-                            self.pos += 1;
-                        }
-                    }
-                }
+            Some('"' | '\'') => {
+                let (text, n) =
+                    quoted(self.rest()).ok_or_else(|| self.err("unterminated string"))?;
+                self.pos += n;
+                Ok((text, true))
             }
             Some(c) if c == '(' || c == ')' => Err(self.err("expected a value")),
             Some(_) => {
@@ -659,6 +662,25 @@ mod tests {
         assert!(Filter::parse_for("done=maybe", Target::Operations).is_err());
         assert!(Filter::parse_for("state=JOB_STATE_FAILED", Target::Operations).is_err());
         assert!(Filter::parse("done=true").is_err());
+    }
+
+    #[test]
+    fn lexing_pieces() {
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(Op::lex(&chars("!=x")), Some((Op::Ne, 2)));
+        assert_eq!(Op::lex(&chars("<3")), Some((Op::Lt, 1)));
+        assert_eq!(Op::lex(&chars(">=")), Some((Op::Ge, 2)));
+        assert_eq!(Op::lex(&chars(":*")), Some((Op::Has, 1)));
+        assert_eq!(Op::lex(&chars("!")), None);
+        assert_eq!(
+            quoted(&chars(r#""a\"b" rest"#)),
+            Some(("a\"b".to_string(), 6))
+        );
+        assert_eq!(quoted(&chars("'it''")), Some(("it".to_string(), 4)));
+        assert_eq!(quoted(&chars("'x")), None);
+        assert_eq!(quoted(&chars("\"x\\")), None);
+        assert_eq!(one_or_many(vec![1], |v| v.len()), 1);
+        assert_eq!(one_or_many(vec![7, 8, 9], |v| v.len()), 3);
     }
 
     #[test]
