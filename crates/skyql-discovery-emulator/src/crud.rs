@@ -15,7 +15,7 @@ use crate::family::{self, Placed, aip, compute};
 use crate::filter;
 use crate::google_error::ApiError;
 use crate::route::Seg;
-use crate::store::Item;
+use crate::store::{Item, Store};
 
 /// The largest page the emulator returns; larger requested sizes are lowered to it (the
 /// rest comes with a `nextPageToken`, so nothing is lost).
@@ -88,6 +88,24 @@ impl<'a> Call<'a> {
             _ => ApiError::not_found(format!("The resource '{path}' was not found")),
         };
         self.err(e)
+    }
+
+    /// The stored item `key` names, or the API's 404 for it.
+    pub(crate) fn item<'s>(&self, store: &'s Store, key: &[String]) -> Result<&'s Item, ApiError> {
+        split_key(key)
+            .and_then(|(coll, id)| store.get(&self.api.id(), &coll, &id))
+            .ok_or_else(|| self.not_found(key))
+    }
+
+    /// The same, to change.
+    pub(crate) fn item_mut<'s>(
+        &self,
+        store: &'s mut Store,
+        key: &[String],
+    ) -> Result<&'s mut Item, ApiError> {
+        split_key(key)
+            .and_then(|(coll, id)| store.get_mut(&self.api.id(), &coll, &id))
+            .ok_or_else(|| self.not_found(key))
     }
 
     /// The schema name of the resource a key names (from the document's get method).
@@ -342,34 +360,58 @@ fn create(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let resource = item.body.clone();
     store.collection_mut(&api_id, &collection).insert(id, item);
     store.generation += 1;
-    let target_id = resource.get("id").and_then(Value::as_str).map(String::from);
-    mutation_reply(
-        state,
-        &mut store,
-        call,
-        &item_key,
-        "insert",
-        target_id.as_deref(),
-        Some(resource),
-        None,
-        now,
-    )
+    let mutation = Mutation::stored(&item_key, "insert", resource);
+    mutation_reply(state, &mut store, call, mutation, now)
+}
+
+/// What a mutation did, for its answer.
+pub(crate) struct Mutation<'a> {
+    /// The key of the resource changed.
+    pub target: &'a [String],
+    /// `insert`, `update`, `delete`, or a custom method's name.
+    pub verb: &'a str,
+    /// The resource's `id` (compute operations' `targetId`).
+    pub target_id: Option<String>,
+    /// The resource as stored now, when the answer may carry it.
+    pub resource: Option<Value>,
+    /// The failure the operation ends with: (HTTP code, reason, message).
+    pub error: Option<(u16, String, String)>,
+}
+
+impl<'a> Mutation<'a> {
+    /// A change that left `resource` stored under `target`.
+    pub(crate) fn stored(target: &'a [String], verb: &'a str, resource: Value) -> Self {
+        Mutation {
+            target,
+            verb,
+            target_id: id_of(&resource),
+            resource: Some(resource),
+            error: None,
+        }
+    }
+}
+
+/// A resource's `id` field.
+pub(crate) fn id_of(resource: &Value) -> Option<String> {
+    resource.get("id").and_then(Value::as_str).map(String::from)
 }
 
 /// What a mutation answers: a compute operation, a long-running operation, the resource,
 /// or nothing.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn mutation_reply(
     state: &State,
-    store: &mut crate::store::Store,
+    store: &mut Store,
     call: &Call<'_>,
-    target: &[String],
-    verb: &str,
-    target_id: Option<&str>,
-    resource: Option<Value>,
-    error: Option<(u16, String, String)>,
+    mutation: Mutation<'_>,
     now: i64,
 ) -> Result<Reply, ApiError> {
+    let Mutation {
+        target,
+        verb,
+        target_id,
+        resource,
+        error,
+    } = mutation;
     let api = call.api;
     let api_id = state.api_id(api);
     let response = call.method.response.as_deref();
@@ -383,7 +425,7 @@ pub(crate) fn mutation_reply(
             api,
             target,
             op_type,
-            target_id,
+            target_id.as_deref(),
             now,
             duration_us(state),
             error,
@@ -440,11 +482,8 @@ pub(crate) fn mutation_reply(
 }
 
 fn get(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (coll, id) = split_key(&call.key).ok_or_else(|| call.not_found(&call.key))?;
     let store = state.store.read().map_err(lock_err)?;
-    let item = store
-        .get(&state.api_id(call.api), &coll, &id)
-        .ok_or_else(|| call.not_found(&call.key))?;
+    let item = call.item(&store, &call.key)?;
     let body = render(call.api, item, state.clock.now_us());
     Ok(Reply::json(body, call.method.response.as_deref()))
 }
@@ -482,20 +521,13 @@ fn list_args(call: &Call<'_>, scope: &str) -> Result<ListArgs, ApiError> {
     } else {
         size.min(MAX_PAGE)
     };
-    let filter_text = call.query.get("filter").map(String::as_str).unwrap_or("");
-    let filter = filter::parse(filter_text).map_err(|e| {
-        call.err(ApiError::bad_payload(
-            "filter",
-            format!("Invalid filter {filter_text:?}: {e}. The emulator supports comparisons (=, !=, <, <=, >, >=, :, eq, ne) joined by AND, OR, NOT and parentheses."),
-        ))
-    })?;
-    let order_text = call.query.get("orderBy").map(String::as_str).unwrap_or("");
-    let order = filter::parse_order(order_text).map_err(|e| {
-        call.err(ApiError::bad_payload(
-            "orderBy",
-            format!("Invalid orderBy {order_text:?}: {e}."),
-        ))
-    })?;
+    let (filter_text, filter) = list_param(
+        call,
+        "filter",
+        filter::parse,
+        " The emulator supports comparisons (=, !=, <, <=, >, >=, :, eq, ne) joined by AND, OR, NOT and parentheses.",
+    )?;
+    let (order_text, order) = list_param(call, "orderBy", filter::parse_order, "")?;
     let scope = format!("{scope}|{filter_text}|{order_text}");
     let offset = match call.query.get("pageToken").filter(|t| !t.is_empty()) {
         None => 0,
@@ -513,6 +545,24 @@ fn list_args(call: &Call<'_>, scope: &str) -> Result<ListArgs, ApiError> {
         order,
         scope,
     })
+}
+
+/// A list parameter's text (empty when absent) and what `parse` makes of it; what `parse`
+/// refuses is a 400 naming the parameter, with `hint` after the reason.
+fn list_param<'c, T>(
+    call: &'c Call<'_>,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    hint: &str,
+) -> Result<(&'c str, T), ApiError> {
+    let text = call.query.get(name).map(String::as_str).unwrap_or("");
+    let value = parse(text).map_err(|e| {
+        call.err(ApiError::bad_payload(
+            name,
+            format!("Invalid {name} {text:?}: {e}.{hint}"),
+        ))
+    })?;
+    Ok((text, value))
 }
 
 fn scope_hash(scope: &str) -> u64 {
@@ -769,15 +819,11 @@ fn set_path(into: &mut Map<String, Value>, parts: &[String], value: Option<Value
 fn modify(state: &State, call: &Call<'_>, replace: bool) -> Result<Reply, ApiError> {
     let api = call.api;
     let patch = body_object(call)?;
-    let (coll, id) = split_key(&call.key).ok_or_else(|| call.not_found(&call.key))?;
     let now = state.clock.now_us();
-    let api_id = state.api_id(api);
     let schema = call.resource_schema();
     let mut store = state.store.write().map_err(lock_err)?;
     let seq = store.next_seq();
-    let item = store
-        .get_mut(&api_id, &coll, &id)
-        .ok_or_else(|| call.not_found(&call.key))?;
+    let item = call.item_mut(&mut store, &call.key)?;
     let Value::Object(current) = &mut item.body else {
         return Err(call.err(ApiError::internal("stored item is not an object")));
     };
@@ -832,18 +878,8 @@ fn modify(state: &State, call: &Call<'_>, replace: bool) -> Result<Reply, ApiErr
     family::on_update(api, &placed, current);
     let resource = item.body.clone();
     store.generation += 1;
-    let target_id = resource.get("id").and_then(Value::as_str).map(String::from);
-    mutation_reply(
-        state,
-        &mut store,
-        call,
-        &call.key,
-        "update",
-        target_id.as_deref(),
-        Some(resource),
-        None,
-        now,
-    )
+    let mutation = Mutation::stored(&call.key, "update", resource);
+    mutation_reply(state, &mut store, call, mutation, now)
 }
 
 /// Output-only properties of a schema, which updates keep from the stored resource.
@@ -869,14 +905,8 @@ fn delete(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let now = state.clock.now_us();
     let api_id = state.api_id(api);
     let mut store = state.store.write().map_err(lock_err)?;
-    let item = store
-        .get(&api_id, &coll, &id)
-        .ok_or_else(|| call.not_found(&call.key))?;
-    let target_id = item
-        .body
-        .get("id")
-        .and_then(Value::as_str)
-        .map(String::from);
+    let item = call.item(&store, &call.key)?;
+    let target_id = id_of(&item.body);
     let mut error = None;
     if api.family == Family::Compute
         && item.op.is_none()
@@ -905,17 +935,14 @@ fn delete(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     if error.is_none() {
         store.remove(&api_id, &coll, &id);
     }
-    mutation_reply(
-        state,
-        &mut store,
-        call,
-        &call.key,
-        "delete",
-        target_id.as_deref(),
-        None,
+    let mutation = Mutation {
+        target: &call.key,
+        verb: "delete",
+        target_id,
+        resource: None,
         error,
-        now,
-    )
+    };
+    mutation_reply(state, &mut store, call, mutation, now)
 }
 
 fn singular(key: &[String]) -> String {
@@ -944,13 +971,9 @@ pub fn target_key(call: &Call<'_>) -> Vec<String> {
 
 async fn wait(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let key = target_key(call);
-    let (coll, id) = split_key(&key).ok_or_else(|| call.not_found(&key))?;
-    let api_id = state.api_id(call.api);
     let done_us = {
         let store = state.store.read().map_err(lock_err)?;
-        let item = store
-            .get(&api_id, &coll, &id)
-            .ok_or_else(|| call.not_found(&key))?;
+        let item = call.item(&store, &key)?;
         item.op.as_ref().map(|o| o.done_us)
     };
     if let Some(done) = done_us
@@ -963,9 +986,7 @@ async fn wait(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
         }
     }
     let store = state.store.read().map_err(lock_err)?;
-    let item = store
-        .get(&api_id, &coll, &id)
-        .ok_or_else(|| call.not_found(&key))?;
+    let item = call.item(&store, &key)?;
     Ok(Reply::json(
         render(call.api, item, state.clock.now_us()),
         Some("Operation"),

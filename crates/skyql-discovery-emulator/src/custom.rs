@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::State;
 use crate::api::Family;
-use crate::crud::{Call, Reply, body_object, lock_err, mutation_reply, split_key, target_key};
+use crate::crud::{Call, Mutation, Reply, body_object, lock_err, mutation_reply, target_key};
 use crate::family::compute;
 use crate::google_error::ApiError;
 
@@ -93,43 +93,31 @@ fn change(
     f: impl FnOnce(&mut Map<String, Value>) -> Result<(), ApiError>,
 ) -> Result<Reply, ApiError> {
     let key = target_key(call);
-    let (coll, id) = split_key(&key).ok_or_else(|| call.not_found(&key))?;
-    let api_id = state.api_id(call.api);
     let now = state.clock.now_us();
     let mut store = state.store.write().map_err(lock_err)?;
-    let item = store
-        .get_mut(&api_id, &coll, &id)
-        .ok_or_else(|| call.not_found(&key))?;
+    let item = call.item_mut(&mut store, &key)?;
     let Value::Object(current) = &mut item.body else {
         return Err(call.err(ApiError::internal("stored item is not an object")));
     };
     f(current).map_err(|e| call.err(e))?;
     let target_id = current.get("id").and_then(Value::as_str).map(String::from);
     store.generation += 1;
-    let verb = call.method.name.clone();
-    mutation_reply(
-        state,
-        &mut store,
-        call,
-        &key,
-        &verb,
-        target_id.as_deref(),
-        None,
-        None,
-        now,
-    )
+    let mutation = Mutation {
+        target: &key,
+        verb: &call.method.name,
+        target_id,
+        resource: None,
+        error: None,
+    };
+    mutation_reply(state, &mut store, call, mutation, now)
 }
 
 /// google.longrunning `CancelOperation`: an unfinished operation is done now, cancelled.
 fn cancel_operation(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let key = target_key(call);
-    let (coll, id) = split_key(&key).ok_or_else(|| call.not_found(&key))?;
-    let api_id = state.api_id(call.api);
     let now = state.clock.now_us();
     let mut store = state.store.write().map_err(lock_err)?;
-    let item = store
-        .get_mut(&api_id, &coll, &id)
-        .ok_or_else(|| call.not_found(&key))?;
+    let item = call.item_mut(&mut store, &key)?;
     if let Some(op) = item.op.as_mut()
         && now < op.done_us
     {

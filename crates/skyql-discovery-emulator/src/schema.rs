@@ -31,19 +31,8 @@ pub fn check_request(
     body: &mut Value,
     field: &str,
 ) -> Result<(), ApiError> {
-    let Some(schema) = api.schema(schema_name) else {
-        return Ok(());
-    };
-    walk(
-        api,
-        schema,
-        Some(schema_name),
-        body,
-        field,
-        0,
-        Mode::Inbound,
-    )
-    .map_err(|e| e.legacy(api.family != crate::api::Family::Aip))
+    walk_root(api, schema_name, body, field, Mode::Inbound)
+        .map_err(|e| e.legacy(api.family != crate::api::Family::Aip))
 }
 
 /// Turns enum names into proto numbers in a response of schema `schema_name`.
@@ -51,18 +40,22 @@ pub fn encode_enums(api: &Api, schema_name: &str, body: &mut Value) -> Result<()
     if api.enums.names_only {
         return Ok(());
     }
-    let Some(schema) = api.schema(schema_name) else {
-        return Ok(());
-    };
-    walk(
-        api,
-        schema,
-        Some(schema_name),
-        body,
-        "response",
-        0,
-        Mode::Outbound,
-    )
+    walk_root(api, schema_name, body, "response", Mode::Outbound)
+}
+
+/// Walks a whole body of schema `schema_name` (a schema the document lacks: nothing to
+/// check).
+fn walk_root(
+    api: &Api,
+    schema_name: &str,
+    body: &mut Value,
+    at: &str,
+    mode: Mode,
+) -> Result<(), ApiError> {
+    match api.schema(schema_name) {
+        Some(schema) => walk(api, schema, Some(schema_name), body, at, 0, mode),
+        None => Ok(()),
+    }
 }
 
 fn walk(
