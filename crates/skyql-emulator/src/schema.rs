@@ -75,32 +75,32 @@ const fn f(name: &'static str, number: u32, ty: Ty) -> Field {
 }
 const fn rq(name: &'static str, number: u32, ty: Ty) -> Field {
     Field {
-        name,
-        number,
-        ty,
-        output_only: false,
-        oneof: None,
         required: true,
+        ..f(name, number, ty)
     }
 }
 const fn ro(name: &'static str, number: u32, ty: Ty) -> Field {
     Field {
-        name,
-        number,
-        ty,
         output_only: true,
-        oneof: None,
-        required: false,
+        ..f(name, number, ty)
     }
+}
+/// A message whose fields are all required strings, numbered 1, 2, 3... in the order
+/// given (`EnvVar`, `NfsMount`, `DnsPeeringConfig`...).
+const fn required_strings<const N: usize>(names: [&'static str; N]) -> [Field; N] {
+    const UNSET: Field = rq("", 0, Ty::Str);
+    let mut fields = [UNSET; N];
+    let mut i = 0;
+    while i < N {
+        fields[i] = rq(names[i], i as u32 + 1, Ty::Str);
+        i += 1;
+    }
+    fields
 }
 const fn one(name: &'static str, number: u32, ty: Ty, oneof: &'static str) -> Field {
     Field {
-        name,
-        number,
-        ty,
-        output_only: false,
         oneof: Some(oneof),
-        required: false,
+        ..f(name, number, ty)
     }
 }
 
@@ -172,7 +172,7 @@ static RESERVATION_TYPE: EnumDef = EnumDef {
 const STR_ARR: Ty = Ty::Arr(&Ty::Str);
 
 /// `EnvVar`.
-pub static ENV_VAR: &[Field] = &[rq("name", 1, Ty::Str), rq("value", 2, Ty::Str)];
+pub static ENV_VAR: &[Field] = &required_strings(["name", "value"]);
 static ENV_ARR: Ty = Ty::Arr(&Ty::Msg(ENV_VAR));
 static CONTAINER_SPEC: &[Field] = &[
     rq("imageUri", 1, Ty::Str),
@@ -204,17 +204,9 @@ static DISK_SPEC: &[Field] = &[
     f("bootDiskType", 1, Ty::Str),
     f("bootDiskSizeGb", 2, Ty::I32),
 ];
-static NFS_MOUNT: &[Field] = &[
-    rq("server", 1, Ty::Str),
-    rq("path", 2, Ty::Str),
-    rq("mountPoint", 3, Ty::Str),
-];
-static LUSTRE_MOUNT: &[Field] = &[
-    rq("instanceIp", 1, Ty::Str),
-    rq("volumeHandle", 2, Ty::Str),
-    rq("filesystem", 3, Ty::Str),
-    rq("mountPoint", 4, Ty::Str),
-];
+static NFS_MOUNT: &[Field] = &required_strings(["server", "path", "mountPoint"]);
+static LUSTRE_MOUNT: &[Field] =
+    &required_strings(["instanceIp", "volumeHandle", "filesystem", "mountPoint"]);
 /// `WorkerPoolSpec` (`task` is the oneof of container and Python package).
 pub static WORKER_POOL_SPEC: &[Field] = &[
     f("machineSpec", 1, Ty::Msg(MACHINE_SPEC)),
@@ -232,12 +224,8 @@ static SCHEDULING: &[Field] = &[
     f("disableRetries", 5, Ty::Bool),
     f("maxWaitDuration", 6, Ty::Duration),
 ];
-static GCS_DESTINATION: &[Field] = &[rq("outputUriPrefix", 1, Ty::Str)];
-static DNS_PEERING: &[Field] = &[
-    rq("domain", 1, Ty::Str),
-    rq("targetProject", 2, Ty::Str),
-    rq("targetNetwork", 3, Ty::Str),
-];
+static GCS_DESTINATION: &[Field] = &required_strings(["outputUriPrefix"]);
+static DNS_PEERING: &[Field] = &required_strings(["domain", "targetProject", "targetNetwork"]);
 static PSC_INTERFACE: &[Field] = &[
     f("networkAttachment", 1, Ty::Str),
     f("dnsPeeringConfigs", 2, Ty::Arr(&Ty::Msg(DNS_PEERING))),
@@ -261,7 +249,7 @@ pub static JOB_SPEC: &[Field] = &[
     f("pscInterfaceConfig", 21, Ty::Msg(PSC_INTERFACE)),
 ];
 /// `EncryptionSpec`.
-pub static ENCRYPTION_SPEC: &[Field] = &[rq("kmsKeyName", 1, Ty::Str)];
+pub static ENCRYPTION_SPEC: &[Field] = &required_strings(["kmsKeyName"]);
 static STATUS: &[Field] = &[
     f("code", 1, Ty::I32),
     f("message", 2, Ty::Str),

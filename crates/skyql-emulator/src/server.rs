@@ -246,17 +246,18 @@ async fn api(
     let location = call.location.as_deref().unwrap_or("");
     let id = call.id.as_deref().unwrap_or("");
     let op_scope = || operations::scope(number, location, call.job.as_deref());
+    let job = || jobs::JobRef::parse(number, location, id);
     let result = match kind {
         Kind::LocList => locations::list(inner, &call.project, &query)?,
         Kind::LocGet => locations::get(inner, &call.project, location)?,
         Kind::JobCreate => jobs::create(inner, number, location, body, &query).await?,
         Kind::JobList => jobs::list(inner, number, location, &query)?,
-        Kind::JobGet => jobs::get(inner, number, location, id, &query)?,
+        Kind::JobGet => jobs::get(inner, job()?, &query)?,
         Kind::JobCancel => {
             bind_request(CANCEL_REQUEST, body)?;
-            jobs::cancel(inner, number, location, id).await?
+            jobs::cancel(inner, job()?).await?
         }
-        Kind::JobDelete => jobs::delete(inner, number, location, id).await?,
+        Kind::JobDelete => jobs::delete(inner, job()?).await?,
         Kind::OpGet => operations::poll(inner, &op_scope()?, id, Poll::Once).await?,
         Kind::OpWait => {
             bind_request(WAIT_OPERATION_REQUEST, body)?;

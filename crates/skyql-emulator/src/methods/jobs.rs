@@ -1,10 +1,8 @@
 //! `customJobs` create, get, list, cancel and delete.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
-use super::{Query, list_json, open_token, page_size, parse_id};
+use super::{Query, change, list_json, open_token, page_size, parse_id};
 use crate::filter::Filter;
 use crate::jobs::{self, FAIL_LABEL, Job, JobJson, Mask};
 use crate::schema::{self, CUSTOM_JOB};
@@ -13,23 +11,53 @@ use crate::status::ApiError;
 use crate::store::{Operation, Store};
 use crate::wire::Json;
 
-fn job_not_found(number: u64, location: &str, id: u64) -> ApiError {
-    ApiError::not_found(format!(
-        "The CustomJob does not exist: projects/{number}/locations/{location}/customJobs/{id}"
-    ))
+/// The job a path names: its project number, location and id.
+#[derive(Clone, Copy)]
+pub struct JobRef<'a> {
+    pub number: u64,
+    pub location: &'a str,
+    pub id: u64,
 }
 
-/// The stored job, or Google's 404.
-fn find<'a>(store: &'a Store, number: u64, location: &str, id: u64) -> Result<&'a Job, ApiError> {
-    store
-        .location_jobs(number, location)
-        .and_then(|l| l.items.get(&id))
-        .ok_or_else(|| job_not_found(number, location, id))
+impl<'a> JobRef<'a> {
+    /// The job of a path's project number, location and id segment.
+    pub fn parse(number: u64, location: &'a str, id: &str) -> Result<Self, ApiError> {
+        Ok(JobRef {
+            number,
+            location,
+            id: parse_id(id, "CustomJob")?,
+        })
+    }
+
+    fn not_found(&self) -> ApiError {
+        ApiError::not_found(format!(
+            "The CustomJob does not exist: projects/{}/locations/{}/customJobs/{}",
+            self.number, self.location, self.id
+        ))
+    }
+
+    /// The stored job, or Google's 404.
+    fn find<'s>(&self, store: &'s Store) -> Result<&'s Job, ApiError> {
+        store
+            .location_jobs(self.number, self.location)
+            .and_then(|l| l.items.get(&self.id))
+            .ok_or_else(|| self.not_found())
+    }
+
+    /// The same, to change.
+    fn find_mut<'s>(&self, store: &'s mut Store) -> Result<&'s mut Job, ApiError> {
+        store
+            .jobs
+            .get_mut(&self.number)
+            .and_then(|m| m.get_mut(self.location))
+            .and_then(|l| l.items.get_mut(&self.id))
+            .ok_or_else(|| self.not_found())
+    }
 }
 
 /// `customJobs.create`: binds and validates the body, stores the job.
 pub async fn create(
-    inner: &Arc<Inner>,
+    inner: &Inner,
     number: u64,
     location: &str,
     body: Option<Value>,
@@ -40,9 +68,8 @@ pub async fn create(
         .map_err(|e| ApiError::bad_payload(e.message))?;
     let new = jobs::validate(bound).map_err(|v| ApiError::field_violations(&v))?;
     let now = inner.clock.now_us();
-    let out = {
-        let mut store = inner.store.write().map_err(lock_err)?;
-        let id = inner.new_id(&store);
+    change(inner, |store| {
+        let id = inner.new_id(store);
         let seq = store.next_seq();
         let fails = new.labels.get(FAIL_LABEL.0).map(String::as_str) == Some(FAIL_LABEL.1);
         let job = Job {
@@ -69,24 +96,16 @@ pub async fn create(
         .json();
         store.insert_job(job);
         store.generation += 1;
-        out
-    };
-    inner.persist().await;
-    Ok(out)
+        Ok(out)
+    })
+    .await
 }
 
 /// `customJobs.get`.
-pub fn get(
-    inner: &Arc<Inner>,
-    number: u64,
-    location: &str,
-    id: &str,
-    query: &Query,
-) -> Result<Json, ApiError> {
-    let id = parse_id(id, "CustomJob")?;
+pub fn get(inner: &Inner, at: JobRef<'_>, query: &Query) -> Result<Json, ApiError> {
     let now = inner.clock.now_us();
     let store = inner.store.read().map_err(lock_err)?;
-    let job = find(&store, number, location, id)?;
+    let job = at.find(&store)?;
     Ok(JobJson {
         job,
         view: job.view(now),
@@ -97,12 +116,7 @@ pub fn get(
 }
 
 /// `customJobs.list`: newest first, filtered, masked, paged.
-pub fn list(
-    inner: &Arc<Inner>,
-    number: u64,
-    location: &str,
-    query: &Query,
-) -> Result<Json, ApiError> {
+pub fn list(inner: &Inner, number: u64, location: &str, query: &Query) -> Result<Json, ApiError> {
     let size = page_size(query)?;
     let filter_raw = query.param("filter").unwrap_or("");
     let filter = Filter::parse(filter_raw)
@@ -145,22 +159,10 @@ pub fn list(
 }
 
 /// `customJobs.cancel`: `{}`; the job is `CANCELLING` at once.
-pub async fn cancel(
-    inner: &Arc<Inner>,
-    number: u64,
-    location: &str,
-    id: &str,
-) -> Result<Json, ApiError> {
-    let id = parse_id(id, "CustomJob")?;
+pub async fn cancel(inner: &Inner, at: JobRef<'_>) -> Result<Json, ApiError> {
     let now = inner.clock.now_us();
-    {
-        let mut store = inner.store.write().map_err(lock_err)?;
-        let job = store
-            .jobs
-            .get_mut(&number)
-            .and_then(|m| m.get_mut(location))
-            .and_then(|l| l.items.get_mut(&id))
-            .ok_or_else(|| job_not_found(number, location, id))?;
+    change(inner, |store| {
+        let job = at.find_mut(store)?;
         let view = job.view(now);
         if view.finished() {
             return Err(ApiError::failed_precondition(format!(
@@ -173,23 +175,16 @@ pub async fn cancel(
             job.cancel_us = Some(now);
             store.generation += 1;
         }
-    }
-    inner.persist().await;
-    Ok(Json::obj())
+        Ok(Json::obj())
+    })
+    .await
 }
 
 /// `customJobs.delete`: removes a finished job and returns a location-scoped operation.
-pub async fn delete(
-    inner: &Arc<Inner>,
-    number: u64,
-    location: &str,
-    id: &str,
-) -> Result<Json, ApiError> {
-    let id = parse_id(id, "CustomJob")?;
+pub async fn delete(inner: &Inner, at: JobRef<'_>) -> Result<Json, ApiError> {
     let now = inner.clock.now_us();
-    let op_json = {
-        let mut store = inner.store.write().map_err(lock_err)?;
-        let job = find(&store, number, location, id)?;
+    change(inner, |store| {
+        let job = at.find(store)?;
         let view = job.view(now);
         if !view.finished() {
             return Err(ApiError::failed_precondition(format!(
@@ -199,14 +194,14 @@ pub async fn delete(
             )));
         }
         let target = job.name();
-        store.remove_job(number, location, id);
-        let op_id = inner.new_id(&store);
+        store.remove_job(at.number, at.location, at.id);
+        let op_id = inner.new_id(store);
         let seq = store.next_seq();
         let polls = inner.config.operation_polls;
         let op = Operation {
             id: op_id,
-            project_number: number,
-            location: location.to_string(),
+            project_number: at.number,
+            location: at.location.to_string(),
             parent_job: None,
             cancelled: false,
             seq,
@@ -218,8 +213,7 @@ pub async fn delete(
         let j = op.json();
         store.insert_op(op);
         store.generation += 1;
-        j
-    };
-    inner.persist().await;
-    Ok(op_json)
+        Ok(j)
+    })
+    .await
 }

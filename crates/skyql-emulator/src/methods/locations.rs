@@ -3,10 +3,8 @@
 //! document, the built-in [`LOCATIONS`] list, which a test keeps equal to the embedded
 //! snapshot's.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 use super::{Query, list_json, open_token, page_size};
 use crate::state::Inner;
@@ -90,7 +88,7 @@ fn location_json(project: &str, location: &str) -> Json {
 }
 
 /// `locations.list`.
-pub fn list(inner: &Arc<Inner>, project: &str, query: &Query) -> Result<Json, ApiError> {
+pub fn list(inner: &Inner, project: &str, query: &Query) -> Result<Json, ApiError> {
     let size = page_size(query)?;
     let scope = format!("locations|{project}");
     let start = open_token(inner, &scope, query)?.map_or(0, |(i, _)| i.max(0) as usize);
@@ -107,7 +105,7 @@ pub fn list(inner: &Arc<Inner>, project: &str, query: &Query) -> Result<Json, Ap
 }
 
 /// `locations.get`.
-pub fn get(inner: &Arc<Inner>, project: &str, location: &str) -> Result<Json, ApiError> {
+pub fn get(inner: &Inner, project: &str, location: &str) -> Result<Json, ApiError> {
     if inner.locations.iter().any(|l| l == location) {
         Ok(location_json(project, location))
     } else {

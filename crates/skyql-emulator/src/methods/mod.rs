@@ -1,5 +1,6 @@
 //! The API methods, one module per collection (`jobs`, `operations`, `locations`), and
-//! what their list methods share: page sizes, sealed page tokens, the list body.
+//! what they share: changes under the store's lock followed by a state-file write, and
+//! for lists page sizes, sealed page tokens, the list body.
 //!
 //! Every method returns its response as ordered [`Json`]; the front end (`server`) applies
 //! `fields` and writes it.
@@ -11,8 +12,9 @@ pub mod operations;
 use std::collections::BTreeMap;
 
 use crate::jobs::OutOpts;
-use crate::state::Inner;
+use crate::state::{Inner, lock_err};
 use crate::status::ApiError;
+use crate::store::Store;
 use crate::wire::Json;
 
 /// A request's method parameters (camelCase names) and output options.
@@ -27,6 +29,20 @@ impl Query {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
+}
+
+/// Runs `change` under the store's write lock, then (when it succeeded) writes the state
+/// file if the store's generation moved.
+pub async fn change<T>(
+    inner: &Inner,
+    change: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let out = {
+        let mut store = inner.store.write().map_err(lock_err)?;
+        change(&mut store)?
+    };
+    inner.persist().await;
+    Ok(out)
 }
 
 /// `pageSize`: 100 when absent or 0, at most 100, never negative.

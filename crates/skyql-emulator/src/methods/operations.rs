@@ -8,12 +8,11 @@
 //! `{}` (the deleted job stays deleted); cancelling a finished one is
 //! `FAILED_PRECONDITION`. `delete` forgets the operation and answers `{}`.
 
-use std::sync::Arc;
-
-use super::{Query, list_json, open_token, page_size, parse_id};
+use super::{Query, change, list_json, open_token, page_size, parse_id};
 use crate::filter::{Filter, Subject, Target};
 use crate::state::{Inner, lock_err};
 use crate::status::ApiError;
+use crate::store::Operation;
 use crate::wire::Json;
 
 /// Where an operation lives: its location, and the custom job it is under, if any.
@@ -52,6 +51,29 @@ pub fn scope<'a>(number: u64, location: &'a str, job: Option<&str>) -> Result<Sc
     })
 }
 
+/// Changes the operation `id` names ([`change`]): `f` gets it and the time, and answers
+/// with whether it changed it.
+async fn change_op<T>(
+    inner: &Inner,
+    scope: &Scope<'_>,
+    id: &str,
+    f: impl FnOnce(&mut Operation, i64) -> Result<(T, bool), ApiError>,
+) -> Result<T, ApiError> {
+    let op_id = parse_id(id, "Operation")?;
+    let now = inner.clock.now_us();
+    change(inner, |store| {
+        let op = store
+            .op_mut(scope.number, scope.location, scope.job, op_id)
+            .ok_or_else(|| scope.not_found(op_id))?;
+        let (out, changed) = f(op, now)?;
+        if changed {
+            store.generation += 1;
+        }
+        Ok(out)
+    })
+    .await
+}
+
 /// How far a request moves an unfinished operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
@@ -62,21 +84,10 @@ pub enum Poll {
 }
 
 /// `get` and `wait`.
-pub async fn poll(
-    inner: &Arc<Inner>,
-    scope: &Scope<'_>,
-    id: &str,
-    how: Poll,
-) -> Result<Json, ApiError> {
-    let op_id = parse_id(id, "Operation")?;
-    let now = inner.clock.now_us();
-    let (j, changed) = {
-        let mut store = inner.store.write().map_err(lock_err)?;
-        let op = store
-            .op_mut(scope.number, scope.location, scope.job, op_id)
-            .ok_or_else(|| scope.not_found(op_id))?;
-        let mut changed = false;
-        if !op.done() {
+pub async fn poll(inner: &Inner, scope: &Scope<'_>, id: &str, how: Poll) -> Result<Json, ApiError> {
+    change_op(inner, scope, id, |op, now| {
+        let changed = !op.done();
+        if changed {
             op.polls_left = match how {
                 Poll::Once => op.polls_left.saturating_sub(1),
                 Poll::UntilDone => 0,
@@ -84,59 +95,43 @@ pub async fn poll(
             if op.polls_left == 0 {
                 op.done_us = Some(now);
             }
-            changed = true;
         }
-        let j = op.json();
-        if changed {
-            store.generation += 1;
-        }
-        (j, changed)
-    };
-    if changed {
-        inner.persist().await;
-    }
-    Ok(j)
+        Ok((op.json(), changed))
+    })
+    .await
 }
 
 /// `cancel`.
-pub async fn cancel(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
-    let op_id = parse_id(id, "Operation")?;
-    let now = inner.clock.now_us();
-    {
-        let mut store = inner.store.write().map_err(lock_err)?;
-        let op = store
-            .op_mut(scope.number, scope.location, scope.job, op_id)
-            .ok_or_else(|| scope.not_found(op_id))?;
+pub async fn cancel(inner: &Inner, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+    change_op(inner, scope, id, |op, now| {
         if op.done() {
             return Err(ApiError::failed_precondition(format!(
                 "Operation {} has already finished and cannot be cancelled.",
-                scope.name(op_id)
+                scope.name(op.id)
             )));
         }
         op.done_us = Some(now);
         op.cancelled = true;
-        store.generation += 1;
-    }
-    inner.persist().await;
-    Ok(Json::obj())
+        Ok((Json::obj(), true))
+    })
+    .await
 }
 
 /// `delete`.
-pub async fn delete(inner: &Arc<Inner>, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
+pub async fn delete(inner: &Inner, scope: &Scope<'_>, id: &str) -> Result<Json, ApiError> {
     let op_id = parse_id(id, "Operation")?;
-    {
-        let mut store = inner.store.write().map_err(lock_err)?;
+    change(inner, |store| {
         store
             .remove_op(scope.number, scope.location, scope.job, op_id)
             .ok_or_else(|| scope.not_found(op_id))?;
         store.generation += 1;
-    }
-    inner.persist().await;
-    Ok(Json::obj())
+        Ok(Json::obj())
+    })
+    .await
 }
 
 /// `list`: newest first, filtered on `done` and `create_time`, paged.
-pub fn list(inner: &Arc<Inner>, scope: &Scope<'_>, query: &Query) -> Result<Json, ApiError> {
+pub fn list(inner: &Inner, scope: &Scope<'_>, query: &Query) -> Result<Json, ApiError> {
     let size = page_size(query)?;
     let filter_raw = query.param("filter").unwrap_or("");
     let filter = Filter::parse_for(filter_raw, Target::Operations)
