@@ -7,12 +7,8 @@ use serde_json::{Value, json};
 
 use crate::State;
 use crate::api::{Family, Role};
-use crate::crud::{Call, Reply};
+use crate::crud::{Call, Reply, lock_err};
 use crate::google_error::ApiError;
-
-fn lock_err<T>(_: T) -> ApiError {
-    ApiError::internal("The emulator's state lock is poisoned; restart it.")
-}
 
 pub fn run(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let api = call.api;

@@ -165,10 +165,7 @@ impl Emulator {
             Some(p) => state_file::read(p)?,
             None => None,
         };
-        let start_us = config
-            .start_time
-            .map(|t| t.timestamp_micros())
-            .unwrap_or_else(|| skyql_emulator::clock::real_now_us() / 1_000_000 * 1_000_000);
+        let start_us = skyql_emulator::clock::start_us(config.start_time);
         let clock = Clock::new(config.clock, start_us);
         let pem = snapshot
             .as_ref()

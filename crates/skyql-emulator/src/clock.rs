@@ -42,6 +42,13 @@ pub fn real_now_us() -> i64 {
     Utc::now().timestamp_micros()
 }
 
+/// Where an emulator's clock starts: the time configured, else now, to the second.
+pub fn start_us(configured: Option<DateTime<Utc>>) -> i64 {
+    configured
+        .map(|t| t.timestamp_micros())
+        .unwrap_or_else(|| real_now_us() / 1_000_000 * 1_000_000)
+}
+
 impl Clock {
     /// A clock reading `start_us` now.
     pub fn new(mode: ClockMode, start_us: i64) -> Self {

@@ -276,10 +276,7 @@ impl Emulator {
             Some(p) => store::read_snapshot(p)?,
             None => None,
         };
-        let start_us = config
-            .start_time
-            .map(|t| t.timestamp_micros())
-            .unwrap_or_else(|| clock::real_now_us() / 1_000_000 * 1_000_000);
+        let start_us = clock::start_us(config.start_time);
         let clock = Clock::new(config.clock, start_us);
         let mut store = Store::default();
         let mut projects = BTreeMap::new();
