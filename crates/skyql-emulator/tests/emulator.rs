@@ -78,15 +78,18 @@ fn sign(pem: &str, kid: Option<&str>, claims: &Value) -> String {
 
 impl Env {
     async fn start(config: Config) -> Env {
-        let running = spawn(config).await.expect("spawn");
-        let client = reqwest::Client::new();
-        let mut env = Env {
-            running,
-            client,
-            token: String::new(),
-        };
+        let mut env = Env::with_token(spawn(config).await.expect("spawn"), String::new());
         env.token = env.token_via_endpoint().await;
         env
+    }
+
+    /// Talks to `running` with `token`.
+    fn with_token(running: Running, token: String) -> Env {
+        Env {
+            running,
+            client: reqwest::Client::new(),
+            token,
+        }
     }
 
     fn key(&self) -> Value {
@@ -128,24 +131,41 @@ impl Env {
         body["access_token"].as_str().expect("token").to_string()
     }
 
+    /// A request to `path`, with `token` as its bearer token when one is given.
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let req = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Sends a request, with `body` as JSON when given.
+    async fn send(req: reqwest::RequestBuilder, body: Option<&Value>) -> reqwest::Response {
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        req.send().await.expect("send")
+    }
+
     async fn form(&self, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
         let body: String = pairs
             .iter()
             .map(|(k, v)| format!("{k}={}", urlencode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let resp = self
-            .client
-            .post(self.url(path))
+        let req = self
+            .request(Method::POST, path, None)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("send");
+            .body(body);
+        let resp = Env::send(req, None).await;
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// A request with an optional body and token, answered as status and JSON (the raw
+    /// text as a JSON string when it is not JSON).
     async fn call_with(
         &self,
         method: Method,
@@ -153,14 +173,7 @@ impl Env {
         body: Option<&Value>,
         token: Option<&str>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.expect("send");
+        let resp = Env::send(self.request(method, path, token), body).await;
         let status = resp.status();
         let text = resp.text().await.expect("text");
         (
@@ -188,25 +201,28 @@ impl Env {
     /// An authenticated request with an optional body, answered as status and raw text
     /// (for checks of the bytes: key order, number formats).
     async fn text(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, String) {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.expect("send");
+        let resp = Env::send(self.request(method, path, Some(&self.token)), body).await;
         (resp.status(), resp.text().await.expect("text"))
     }
 
-    /// An authenticated GET with extra headers, answered as the raw response (for checks
-    /// of headers, or requests with a `Host` of Google's).
-    async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut req = self.client.get(self.url(path)).bearer_auth(&self.token);
+    /// A GET with extra headers and an optional token, answered as the raw response (for
+    /// checks of headers, or requests with a `Host` of Google's).
+    async fn get_as(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.request(Method::GET, path, token);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        req.send().await.expect("send")
+        Env::send(req, None).await
+    }
+
+    /// An authenticated GET with extra headers, answered as the raw response.
+    async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.get_as(path, Some(&self.token), headers).await
     }
 
     /// A test-support route (`/emulator/{name}`), unauthenticated.
@@ -1086,15 +1102,9 @@ async fn auth_flows() {
 
     // Metadata server.
     let md = "/computeMetadata/v1/instance/service-accounts/default/token";
-    let r = env.client.get(env.url(md)).send().await.expect("md");
+    let r = env.get_as(md, None, &[]).await;
     assert_eq!(r.status(), 403);
-    let r = env
-        .client
-        .get(env.url(md))
-        .header("Metadata-Flavor", "Google")
-        .send()
-        .await
-        .expect("md");
+    let r = env.get_as(md, None, &[("Metadata-Flavor", "Google")]).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["metadata-flavor"], "Google");
     let body: Value = r.json().await.expect("json");
@@ -1460,30 +1470,22 @@ async fn state_file_survives_restart() {
     first.running.shutdown().await.expect("shutdown");
     assert!(state.exists());
 
-    let second = spawn(config()).await.expect("restart");
-    assert_eq!(second.key_json()["private_key"], key["private_key"]);
-    let client = reqwest::Client::new();
-    let get = |p: String| {
-        client
-            .get(format!("{}{p}", second.base_url))
-            .bearer_auth(&token)
-            .send()
-    };
+    let second = Env::with_token(spawn(config()).await.expect("restart"), token);
+    assert_eq!(second.key()["private_key"], key["private_key"]);
     // The old access token still works; the job, the operation and the clock are back.
-    let r = get(format!("/v1/{}", kept["name"].as_str().expect("n")))
-        .await
-        .expect("get");
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.expect("json");
+    let (s, body) = second
+        .get(&format!("/v1/{}", kept["name"].as_str().expect("n")))
+        .await;
+    assert_eq!(s, 200);
     assert_eq!(body["displayName"], "kept");
     assert_eq!(body["state"], "JOB_STATE_RUNNING");
-    let r = get(format!("/v1/{}", op["name"].as_str().expect("n")))
-        .await
-        .expect("get");
-    assert_eq!(r.status(), 200);
-    let r = get(gone_path.clone()).await.expect("get");
-    assert_eq!(r.status(), 404);
-    second.shutdown().await.expect("shutdown");
+    let (s, _) = second
+        .get(&format!("/v1/{}", op["name"].as_str().expect("n")))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = second.get(&gone_path).await;
+    assert_eq!(s, 404);
+    second.running.shutdown().await.expect("shutdown");
     // A corrupt state file is a clear error, not a panic.
     std::fs::write(&state, b"{not json").expect("write");
     let err = spawn(config()).await.err().expect("error");

@@ -3,7 +3,7 @@
 use serde_json::json;
 use skyql_discovery_emulator::Config;
 
-use super::common::start;
+use super::common::{message, operations_taking, start};
 
 const L: &str = "/v1/projects/demo/locations/us-east1";
 
@@ -13,11 +13,7 @@ async fn key_rings_and_crypto_keys() {
         return;
     };
     let ring = emu
-        .ok(
-            "POST",
-            &format!("{L}/keyRings?keyRingId=ring"),
-            Some(json!({})),
-        )
+        .post(&format!("{L}/keyRings?keyRingId=ring"), json!({}))
         .await;
     assert_eq!(
         ring["name"],
@@ -43,10 +39,9 @@ async fn key_rings_and_crypto_keys() {
     assert_eq!(status, 404, "{err}");
     assert_eq!(err["error"]["status"], "NOT_FOUND");
     let key = emu
-        .ok(
-            "POST",
+        .post(
             &format!("{L}/keyRings/ring/cryptoKeys?cryptoKeyId=k1"),
-            Some(json!({"purpose": "ENCRYPT_DECRYPT", "labels": {"env": "dev"}})),
+            json!({"purpose": "ENCRYPT_DECRYPT", "labels": {"env": "dev"}}),
         )
         .await;
     assert_eq!(
@@ -128,12 +123,7 @@ async fn key_rings_and_crypto_keys() {
         )
         .await;
     assert_eq!(status, 501);
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("cloudkms.projects.locations.keyRings.cryptoKeys.encrypt")
-    );
+    assert!(message(&err).contains("cloudkms.projects.locations.keyRings.cryptoKeys.encrypt"));
 }
 
 #[tokio::test]
@@ -141,17 +131,13 @@ async fn iam_on_key_rings() {
     let Some(emu) = start(&["cloudkms"], Config::default()).await else {
         return;
     };
-    emu.ok(
-        "POST",
-        &format!("{L}/keyRings?keyRingId=r"),
-        Some(json!({})),
-    )
-    .await;
+    emu.post(&format!("{L}/keyRings?keyRingId=r"), json!({}))
+        .await;
     let p = emu
         .ok("GET", &format!("{L}/keyRings/r:getIamPolicy"), None)
         .await;
     let set = emu
-        .ok("POST", &format!("{L}/keyRings/r:setIamPolicy"), Some(json!({"policy": {"etag": p["etag"], "bindings": [{"role": "roles/cloudkms.viewer", "members": ["user:a@example.com"]}]}})))
+        .post(&format!("{L}/keyRings/r:setIamPolicy"), json!({"policy": {"etag": p["etag"], "bindings": [{"role": "roles/cloudkms.viewer", "members": ["user:a@example.com"]}]}}))
         .await;
     let (status, err) = emu
         .call(
@@ -167,10 +153,9 @@ async fn iam_on_key_rings() {
         .await;
     assert_eq!(got, set);
     let t = emu
-        .ok(
-            "POST",
+        .post(
             &format!("{L}/keyRings/r:testIamPermissions"),
-            Some(json!({"permissions": ["cloudkms.keyRings.get"]})),
+            json!({"permissions": ["cloudkms.keyRings.get"]}),
         )
         .await;
     assert_eq!(t["permissions"][0], "cloudkms.keyRings.get");
@@ -227,23 +212,11 @@ fn enum_numbers_match_the_kms_document() {
 /// stores the resource inside, under the id it names, behind a long-running operation.
 #[tokio::test]
 async fn wrapped_create_requests() {
-    let Some(emu) = start(
-        &["spanner"],
-        Config {
-            operation_duration: std::time::Duration::ZERO,
-            ..Config::default()
-        },
-    )
-    .await
-    else {
+    let Some(emu) = start(&["spanner"], operations_taking(0)).await else {
         return;
     };
     let op = emu
-        .ok(
-            "POST",
-            "/v1/projects/demo/instances",
-            Some(json!({"instanceId": "inst", "instance": {"config": "projects/demo/instanceConfigs/regional-us-central1", "displayName": "Demo", "nodeCount": 1}})),
-        )
+        .post("/v1/projects/demo/instances", json!({"instanceId": "inst", "instance": {"config": "projects/demo/instanceConfigs/regional-us-central1", "displayName": "Demo", "nodeCount": 1}}))
         .await;
     assert_eq!(op["done"], true);
     assert_eq!(op["response"]["name"], "projects/demo/instances/inst");
@@ -261,24 +234,14 @@ async fn wrapped_create_requests() {
 /// A long-running operation finishes on the clock, or at once when cancelled.
 #[tokio::test]
 async fn operations_finish_on_the_clock_or_when_cancelled() {
-    let Some(emu) = start(
-        &["workflows"],
-        Config {
-            clock: skyql_emulator::ClockMode::Frozen,
-            operation_duration: std::time::Duration::from_secs(10),
-            ..Config::default()
-        },
-    )
-    .await
-    else {
+    let Some(emu) = start(&["workflows"], operations_taking(10)).await else {
         return;
     };
     let parent = "/v1/projects/demo/locations/us-central1";
     let op = emu
-        .ok(
-            "POST",
+        .post(
             &format!("{parent}/workflows?workflowId=a"),
-            Some(json!({"sourceContents": "main: {}"})),
+            json!({"sourceContents": "main: {}"}),
         )
         .await;
     assert!(op.get("done").is_none(), "{op}");
@@ -297,23 +260,13 @@ async fn operations_finish_on_the_clock_or_when_cancelled() {
     assert_eq!(ops["operations"].as_array().unwrap().len(), 1);
 
     // spanner documents operations.cancel beside its instances.
-    let Some(emu) = start(
-        &["spanner"],
-        Config {
-            clock: skyql_emulator::ClockMode::Frozen,
-            operation_duration: std::time::Duration::from_secs(10),
-            ..Config::default()
-        },
-    )
-    .await
-    else {
+    let Some(emu) = start(&["spanner"], operations_taking(10)).await else {
         return;
     };
     let op = emu
-        .ok(
-            "POST",
+        .post(
             "/v1/projects/demo/instances",
-            Some(json!({"instanceId": "i", "instance": {"displayName": "I"}})),
+            json!({"instanceId": "i", "instance": {"displayName": "I"}}),
         )
         .await;
     let name = op["name"].as_str().unwrap().to_string();

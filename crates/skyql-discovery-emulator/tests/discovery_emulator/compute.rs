@@ -2,30 +2,20 @@
 
 use serde_json::json;
 use skyql_discovery_emulator::Config;
-use skyql_emulator::ClockMode;
 
-use super::common::start;
+use super::common::{message, operations_taking, start};
 
 const P: &str = "/compute/v1/projects/demo";
 
-fn frozen() -> Config {
-    Config {
-        clock: ClockMode::Frozen,
-        operation_duration: std::time::Duration::from_secs(4),
-        ..Config::default()
-    }
-}
-
 #[tokio::test]
 async fn network_insert_is_an_operation_on_the_clock() {
-    let Some(emu) = start(&["compute"], frozen()).await else {
+    let Some(emu) = start(&["compute"], operations_taking(4)).await else {
         return;
     };
     let op = emu
-        .ok(
-            "POST",
+        .post(
             &format!("{P}/global/networks"),
-            Some(json!({"name": "net-1", "autoCreateSubnetworks": true})),
+            json!({"name": "net-1", "autoCreateSubnetworks": true}),
         )
         .await;
     assert_eq!(op["kind"], "compute#operation");
@@ -67,17 +57,9 @@ async fn delete_of_a_network_in_use_fails_in_the_operation() {
     let Some(emu) = start(&["compute"], Config::default()).await else {
         return;
     };
-    emu.ok(
-        "POST",
-        &format!("{P}/global/networks"),
-        Some(json!({"name": "net"})),
-    )
-    .await;
-    emu.ok(
-        "POST",
-        &format!("{P}/global/firewalls"),
-        Some(json!({"name": "allow-ssh", "network": "global/networks/net", "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}]})),
-    )
+    emu.post(&format!("{P}/global/networks"), json!({"name": "net"}))
+        .await;
+    emu.post(&format!("{P}/global/firewalls"), json!({"name": "allow-ssh", "network": "global/networks/net", "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}]}))
     .await;
     let fw = emu
         .ok("GET", &format!("{P}/global/firewalls/allow-ssh"), None)
@@ -129,11 +111,7 @@ async fn instances_page_filter_and_aggregate() {
         ("europe-west4-b", "b-1"),
     ] {
         let op = emu
-            .ok(
-                "POST",
-                &format!("{P}/zones/{zone}/instances"),
-                Some(json!({"name": name, "machineType": format!("zones/{zone}/machineTypes/e2-small"), "labels": {"team": if name == "a-2" {"x"} else {"y"}}})),
-            )
+            .post(&format!("{P}/zones/{zone}/instances"), json!({"name": name, "machineType": format!("zones/{zone}/machineTypes/e2-small"), "labels": {"team": if name == "a-2" {"x"} else {"y"}}}))
             .await;
         assert_eq!(
             op["zone"],
@@ -227,13 +205,7 @@ async fn errors_are_googles() {
         )
         .await;
     assert_eq!(status, 400, "{err}");
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Unknown name \"bogus\""),
-        "{err}"
-    );
+    assert!(message(&err).contains("Unknown name \"bogus\""), "{err}");
     let (status, _) = emu
         .call(
             "POST",
@@ -242,12 +214,8 @@ async fn errors_are_googles() {
         )
         .await;
     assert_eq!(status, 400);
-    emu.ok(
-        "POST",
-        &format!("{P}/global/networks"),
-        Some(json!({"name": "n"})),
-    )
-    .await;
+    emu.post(&format!("{P}/global/networks"), json!({"name": "n"}))
+        .await;
     let (status, err) = emu
         .call(
             "POST",
@@ -260,12 +228,7 @@ async fn errors_are_googles() {
         .call("POST", &format!("{P}/zones/z/instances/i/reset"), None)
         .await;
     assert_eq!(status, 501, "{err}");
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("compute.instances.reset")
-    );
+    assert!(message(&err).contains("compute.instances.reset"));
     let (status, _) = emu.call("GET", "/compute/v1/nothing/here", None).await;
     assert_eq!(status, 404);
     let (status, err) = emu
@@ -280,8 +243,7 @@ async fn unauthenticated_requests_are_refused_and_counted() {
         return;
     };
     let resp = emu
-        .http
-        .get(format!("{}{P}/global/networks", emu.running.base_url))
+        .anonymous("GET", &format!("{P}/global/networks"))
         .send()
         .await
         .unwrap();
@@ -308,7 +270,7 @@ async fn patch_checks_the_fingerprint_and_iam_checks_the_etag() {
         return;
     };
     let bs = format!("{P}/global/backendServices");
-    emu.ok("POST", &bs, Some(json!({"name": "be", "protocol": "HTTP"})))
+    emu.post(&bs, json!({"name": "be", "protocol": "HTTP"}))
         .await;
     let be = emu.ok("GET", &format!("{bs}/be"), None).await;
     let (status, _) = emu
@@ -330,16 +292,12 @@ async fn patch_checks_the_fingerprint_and_iam_checks_the_etag() {
     assert_eq!(after["protocol"], "HTTP");
     assert_ne!(after["fingerprint"], be["fingerprint"]);
 
-    emu.ok(
-        "POST",
-        &format!("{P}/zones/z/instances"),
-        Some(json!({"name": "i"})),
-    )
-    .await;
+    emu.post(&format!("{P}/zones/z/instances"), json!({"name": "i"}))
+        .await;
     let iam = format!("{P}/zones/z/instances/i");
     let policy = emu.ok("GET", &format!("{iam}/getIamPolicy"), None).await;
     let set = emu
-        .ok("POST", &format!("{iam}/setIamPolicy"), Some(json!({"policy": {"etag": policy["etag"], "bindings": [{"role": "roles/viewer", "members": ["user:a@example.com"]}]}})))
+        .post(&format!("{iam}/setIamPolicy"), json!({"policy": {"etag": policy["etag"], "bindings": [{"role": "roles/viewer", "members": ["user:a@example.com"]}]}}))
         .await;
     assert_ne!(set["etag"], policy["etag"]);
     let (status, _) = emu
@@ -396,12 +354,8 @@ async fn seed_file_and_state_file() {
         .await;
     assert_eq!(net["autoCreateSubnetworks"], true);
     assert!(net["selfLink"].is_string());
-    emu.ok(
-        "POST",
-        &format!("{P}/global/networks"),
-        Some(json!({"name": "kept"})),
-    )
-    .await;
+    emu.post(&format!("{P}/global/networks"), json!({"name": "kept"}))
+        .await;
     // A token from the token endpoint, kept across the restart.
     let key = emu
         .running
@@ -438,10 +392,9 @@ async fn set_labels_and_stop_start() {
         return;
     };
     let inst = format!("{P}/zones/z/instances/vm");
-    emu.ok(
-        "POST",
+    emu.post(
         &format!("{P}/zones/z/instances"),
-        Some(json!({"name": "vm", "labels": {"a": "1"}})),
+        json!({"name": "vm", "labels": {"a": "1"}}),
     )
     .await;
     let before = emu.ok("GET", &inst, None).await;
@@ -454,10 +407,9 @@ async fn set_labels_and_stop_start() {
         .await;
     assert_eq!(status, 412);
     let op = emu
-        .ok(
-            "POST",
+        .post(
             &format!("{inst}/setLabels"),
-            Some(json!({"labels": {"b": "2"}, "labelFingerprint": before["labelFingerprint"]})),
+            json!({"labels": {"b": "2"}, "labelFingerprint": before["labelFingerprint"]}),
         )
         .await;
     assert_eq!(op["operationType"], "setLabels");

@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use skyql_discovery_emulator::Family;
 use skyql_discovery_emulator::api::{Api, MethodDef, Role};
 use skyql_discovery_emulator::route::{Seg, encode_segment};
-use skyql_discovery_emulator::{Config, Family};
 
-use super::common::discovery_dir;
+use super::common::{Emu, discovery_dir, operations_taking};
 
 /// A concrete value for a path variable: the parameter's pattern with `[^/]+` filled in,
 /// else a plain segment.
@@ -195,25 +195,10 @@ async fn every_collection_round_trip() {
     let before = plan.len();
     plan.retain(|p| seen.insert((p.host.clone(), p.request.as_ref().map(|r| r.0.clone()))));
     let shadowed = before - plan.len();
-    let config = Config {
-        operation_duration: std::time::Duration::ZERO,
-        ..Config::default()
+    let emu = Emu::spawn(operations_taking(0), apis).await;
+    let send = |method: &str, path: &str, host: &str, body: Option<&serde_json::Value>| {
+        emu.request(method, path, body).header("host", host).send()
     };
-    let running = skyql_discovery_emulator::spawn(config, apis).await.unwrap();
-    let token = running.emulator.issue_access_token();
-    let http = reqwest::Client::new();
-    let base = running.base_url.clone();
-    let send =
-        |method: reqwest::Method, url: String, host: &str, body: Option<serde_json::Value>| {
-            let mut req = http
-                .request(method, url)
-                .bearer_auth(&token)
-                .header("host", host);
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            req.send()
-        };
     let mut failures: Vec<String> = Vec::new();
     // Create, get, list, in depth order; remember what to delete.
     let mut made: Vec<(usize, String)> = Vec::new();
@@ -229,16 +214,12 @@ async fn every_collection_round_trip() {
             .collect::<Vec<_>>()
             .join("&");
         let step = async {
-            let method = if p.at_key {
-                reqwest::Method::PUT
-            } else {
-                reqwest::Method::POST
-            };
+            let method = if p.at_key { "PUT" } else { "POST" };
             let r = send(
                 method,
-                format!("{base}{create_path}?{qs}"),
+                &format!("{create_path}?{qs}"),
                 &p.host,
-                Some(p.body.clone()),
+                Some(&p.body),
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -252,7 +233,7 @@ async fn every_collection_round_trip() {
             }
             let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             let item = item_path(p, create_path, &answer);
-            let r = send(reqwest::Method::GET, format!("{base}{item}"), &p.host, None)
+            let r = send("GET", &item, &p.host, None)
                 .await
                 .map_err(|e| e.to_string())?;
             if r.status().as_u16() != 200 {
@@ -279,14 +260,9 @@ async fn every_collection_round_trip() {
                 })
                 .collect::<Vec<_>>()
                 .join("&");
-            let r = send(
-                reqwest::Method::GET,
-                format!("{base}{collection}?{list_qs}"),
-                &p.host,
-                None,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let r = send("GET", &format!("{collection}?{list_qs}"), &p.host, None)
+                .await
+                .map_err(|e| e.to_string())?;
             let status = r.status().as_u16();
             let text = r.text().await.unwrap_or_default();
             let last = item.rsplit('/').next().unwrap_or_default();
@@ -304,15 +280,9 @@ async fn every_collection_round_trip() {
     made.sort_by_key(|(i, _)| std::cmp::Reverse(plan[*i].depth));
     for (i, item) in made {
         let p = &plan[i];
-        let r = send(
-            reqwest::Method::DELETE,
-            format!("{base}{item}"),
-            &p.host,
-            None,
-        )
-        .await;
+        let r = send("DELETE", &item, &p.host, None).await;
         let deleted = r.as_ref().is_ok_and(|r| r.status().is_success());
-        let gone = match send(reqwest::Method::GET, format!("{base}{item}"), &p.host, None).await {
+        let gone = match send("GET", &item, &p.host, None).await {
             Ok(r) => r.status().as_u16() == 404,
             Err(_) => false,
         };

@@ -3,10 +3,9 @@
 //! routing, the store, operations, paging, validation and the 501 for custom methods.
 
 use serde_json::json;
-use skyql_discovery_emulator::{Api, Config, Family};
-use skyql_emulator::ClockMode;
+use skyql_discovery_emulator::{Api, Family};
 
-use super::common::Emu;
+use super::common::{Emu, message, operations_taking};
 
 async fn start() -> Emu {
     let path = concat!(
@@ -16,20 +15,7 @@ async fn start() -> Emu {
     let bytes = std::fs::read(path).unwrap();
     let api = Api::from_json(&bytes, path).unwrap();
     assert_eq!(api.family, Family::Compute);
-    let config = Config {
-        clock: ClockMode::Frozen,
-        operation_duration: std::time::Duration::from_secs(2),
-        ..Config::default()
-    };
-    let running = skyql_discovery_emulator::spawn(config, vec![api])
-        .await
-        .unwrap();
-    let token = running.emulator.issue_access_token();
-    Emu {
-        running,
-        token,
-        http: reqwest::Client::new(),
-    }
+    Emu::spawn(operations_taking(2), vec![api]).await
 }
 
 const P: &str = "/minicompute/v1/projects/p";
@@ -39,10 +25,9 @@ async fn crud_operations_and_paging_on_a_fixture() {
     let emu = start().await;
     for n in ["n-3", "n-1", "n-2"] {
         let op = emu
-            .ok(
-                "POST",
+            .post(
                 &format!("{P}/global/networks"),
-                Some(json!({"name": n, "labels": {"k": n}})),
+                json!({"name": n, "labels": {"k": n}}),
             )
             .await;
         assert_eq!(op["kind"], "minicompute#operation");
@@ -129,10 +114,7 @@ async fn crud_operations_and_paging_on_a_fixture() {
         .await;
     assert_eq!(status, 400);
     assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Unknown name \"mode\" at 'resource.routingConfig'"),
+        message(&err).contains("Unknown name \"mode\" at 'resource.routingConfig'"),
         "{err}"
     );
     let (status, err) = emu
@@ -143,12 +125,7 @@ async fn crud_operations_and_paging_on_a_fixture() {
         )
         .await;
     assert_eq!(status, 501);
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("minicompute.networks.switchToCustomMode")
-    );
+    assert!(message(&err).contains("minicompute.networks.switchToCustomMode"));
     let (status, _) = emu
         .call("GET", &format!("{P}/global/networks?bogus=1"), None)
         .await;

@@ -11,10 +11,9 @@ async fn bucket_lifecycle() {
         return;
     };
     let b = emu
-        .ok(
-            "POST",
+        .post(
             "/storage/v1/b?project=demo",
-            Some(json!({"name": "bkt-1", "labels": {"a": "1"}})),
+            json!({"name": "bkt-1", "labels": {"a": "1"}}),
         )
         .await;
     assert_eq!(b["kind"], "storage#bucket");
@@ -27,12 +26,8 @@ async fn bucket_lifecycle() {
         b["selfLink"],
         "https://www.googleapis.com/storage/v1/b/bkt-1"
     );
-    emu.ok(
-        "POST",
-        "/storage/v1/b?project=other",
-        Some(json!({"name": "bkt-2"})),
-    )
-    .await;
+    emu.post("/storage/v1/b?project=other", json!({"name": "bkt-2"}))
+        .await;
     let list = emu.ok("GET", "/storage/v1/b?project=demo", None).await;
     assert_eq!(list["kind"], "storage#buckets");
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
@@ -74,12 +69,8 @@ async fn bucket_iam() {
     let Some(emu) = start(&["storage"], Config::default()).await else {
         return;
     };
-    emu.ok(
-        "POST",
-        "/storage/v1/b?project=demo",
-        Some(json!({"name": "bkt"})),
-    )
-    .await;
+    emu.post("/storage/v1/b?project=demo", json!({"name": "bkt"}))
+        .await;
     let p = emu.ok("GET", "/storage/v1/b/bkt/iam", None).await;
     assert_eq!(p["kind"], "storage#policy");
     assert_eq!(p["resourceId"], "projects/_/buckets/bkt");
