@@ -173,7 +173,7 @@ impl Parser {
                     return Err("functions are not supported".into());
                 }
                 let cmp = Expr::Cmp {
-                    field: field.split('.').map(snake_to_camel).collect(),
+                    field: field.split('.').map(String::from).collect(),
                     op,
                     value,
                 };
@@ -206,10 +206,16 @@ pub fn parse(s: &str) -> Result<Option<Expr>, String> {
     Ok(Some(e))
 }
 
+/// The value at a filter's field path. Each segment is the key as written
+/// (a map key such as a label's `cost_center` is never renamed), else its
+/// camelCase form (filters write fields in snake_case: `display_name`).
 fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = v;
     for p in path {
-        cur = cur.get(p)?;
+        cur = match cur.get(p) {
+            Some(next) => next,
+            None => cur.get(snake_to_camel(p))?,
+        };
     }
     Some(cur)
 }
@@ -285,7 +291,7 @@ pub fn parse_order(s: &str) -> Result<Vec<(Vec<String>, bool)>, String> {
             if words.len() > 2 {
                 return Err(format!("cannot order by {part:?}"));
             }
-            Ok((words[0].split('.').map(snake_to_camel).collect(), desc))
+            Ok((words[0].split('.').map(String::from).collect(), desc))
         })
         .collect()
 }
@@ -311,6 +317,14 @@ mod tests {
 
     fn check(f: &str, v: &Value) -> bool {
         matches(&parse(f).unwrap().unwrap(), v)
+    }
+
+    #[test]
+    fn label_keys_are_not_renamed() {
+        let item = serde_json::json!({"displayName": "a", "labels": {"cost_center": "x", "costCenter": "y"}});
+        assert!(check("labels.cost_center = \"x\"", &item));
+        assert!(check("display_name = \"a\"", &item));
+        assert!(check("labels.costCenter = \"y\"", &item));
     }
 
     #[test]
