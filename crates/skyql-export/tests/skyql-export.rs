@@ -7,6 +7,9 @@
 mod harness;
 #[path = "skyql-export/merge.rs"]
 mod merge;
+// The PostgreSQL test cluster is skyql-srv's (its fdw test uses it too).
+#[path = "../../skyql-srv/tests/skyql-srv/pg_cluster.rs"]
+mod pg_cluster;
 #[path = "skyql-export/postgres.rs"]
 mod postgres;
 #[path = "skyql-export/round_trip.rs"]

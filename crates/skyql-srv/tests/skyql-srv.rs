@@ -12,6 +12,8 @@ mod clients;
 mod fdw;
 #[path = "skyql-srv/harness.rs"]
 mod harness;
+#[path = "skyql-srv/pg_cluster.rs"]
+mod pg_cluster;
 #[path = "skyql-srv/psql.rs"]
 mod psql;
 #[path = "skyql-srv/secure.rs"]

@@ -2,7 +2,8 @@
 //! parameters, typed values) and pgjdbc (connection metadata, prepared
 //! statements, SQLSTATEs).
 
-use crate::harness::{PROJECT, output_of, require, start, target_dir, which};
+use crate::harness::{PROJECT, start, target_dir, which};
+use crate::pg_cluster::{output_of, require};
 use std::process::Command;
 
 const COUNT: &str = "SELECT count(*) AS n FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId = 'us-central1'";

@@ -1,4 +1,6 @@
-//! Starting the emulator and the server, and finding the clients.
+//! Starting the emulator and the server, and finding the clients (what
+//! a missing one means, and running one, is `pg_cluster.rs`'s, shared
+//! with skyql-export's tests).
 
 use skyql_client::{AuthConfig, Client, ClientConfig};
 use std::net::SocketAddr;
@@ -122,20 +124,6 @@ impl Srv {
     }
 }
 
-/// A client program, or why the test cannot run: under CI this is a failure.
-pub fn require(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
-    if found.is_some() {
-        return found;
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !ci,
-        "{what} is not installed; `cargo xtask test` installs it"
-    );
-    eprintln!("SKIPPED: {what} is not installed (`cargo xtask test` installs it)");
-    None
-}
-
 /// A program on PATH or at one of `paths`.
 pub fn which(name: &str, paths: &[&str]) -> Option<PathBuf> {
     for p in paths {
@@ -153,16 +141,4 @@ pub fn which(name: &str, paths: &[&str]) -> Option<PathBuf> {
 /// The workspace's target folder (where xtask installs client libraries).
 pub fn target_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-}
-
-/// Runs a program and returns its stdout, failing the test with its output.
-pub fn output_of(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().expect("start client");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }

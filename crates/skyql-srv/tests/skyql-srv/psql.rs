@@ -1,7 +1,8 @@
 //! psql: one-shot queries, several statements per message, the backslash
 //! commands that read the catalog, errors with their SQLSTATE.
 
-use crate::harness::{Options, PROJECT, Srv, require, start, start_with, which};
+use crate::harness::{Options, PROJECT, Srv, start, start_with, which};
+use crate::pg_cluster::require;
 use std::process::{Command, Output};
 
 fn psql() -> Option<std::path::PathBuf> {

@@ -2,7 +2,8 @@
 //! password, over TLS or not, is refused with a wrong one, and the password
 //! appears in no log line.
 
-use crate::harness::{Options, output_of, require, start_with, which};
+use crate::harness::{Options, start_with, which};
+use crate::pg_cluster::{output_of, require};
 use std::process::Command;
 
 const PASSWORD: &str = "s3cret-Pa55";
