@@ -464,7 +464,7 @@ fn parse_credentials(text: &str, origin: &str) -> Result<Source, Error> {
     let ty = field("type");
     match ty.as_deref() {
         Some("service_account") | None => {
-            let values = required(&field, ["private_key", "client_email"]);
+            let values = required(field, ["private_key", "client_email"]);
             let [private_key, client_email] = values.map_err(|missing| {
                 auth_err(
                     origin,
@@ -484,7 +484,7 @@ fn parse_credentials(text: &str, origin: &str) -> Result<Source, Error> {
             }))
         }
         Some("authorized_user") => {
-            let values = required(&field, ["client_id", "client_secret", "refresh_token"]);
+            let values = required(field, ["client_id", "client_secret", "refresh_token"]);
             let [client_id, client_secret, refresh_token] = values.map_err(|missing| {
                 auth_err(
                     origin,

@@ -64,9 +64,9 @@ fn client_for(endpoint: &str, auth: AuthConfig) -> Client {
     client_at(endpoint, auth, |_| {})
 }
 
-/// A client configured so, with an empty environment.
-fn configured(config: ClientConfig) -> Result<Client, Error> {
-    Client::with_env(config, |_| None)
+/// A client configured so, with an empty environment, or the error's text.
+fn configured(config: ClientConfig) -> Result<Client, String> {
+    Client::with_env(config, |_| None).map_err(|e| e.to_string())
 }
 
 fn sa_json(running: &Running) -> AuthConfig {
@@ -761,7 +761,7 @@ fn url_for_applies_the_endpoint_override() {
         endpoint: Some("localhost:8089".into()),
         ..ClientConfig::default()
     });
-    let err = bad.err().map(|e| e.to_string()).unwrap_or_default();
+    let err = bad.err().unwrap_or_default();
     assert!(
         err.contains("--endpoint `localhost:8089` is not an http(s) URL"),
         "{err}"
@@ -1077,7 +1077,6 @@ fn endpoints_with_userinfo_query_or_fragment_are_refused_without_echoing_secrets
             ..ClientConfig::default()
         })
         .err()
-        .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(
             err.starts_with("--endpoint `http://127.0.0.1:8089"),
