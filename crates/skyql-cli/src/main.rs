@@ -132,7 +132,7 @@ enum Command {
         /// provider.service.resource, e.g. google.aiplatform.custom_jobs
         resource: String,
     },
-    /// Run the local Vertex AI emulator.
+    /// Run a local emulator: Vertex AI by default, any Google API with --services.
     // Boxed: its options are many (clippy::large_enum_variant).
     Emulator(Box<emulator_cmd::EmulatorArgs>),
     /// Serve SQL over the PostgreSQL wire protocol (psql, drivers, postgres_fdw).
