@@ -181,7 +181,7 @@ fn main() {
         let _ = std::io::stdout().flush();
         term::err_line(format_args!(
             "error: {}",
-            output::visible(&format!("{e:#}"), true)
+            output::visible(&term::error_line(&e), true)
         ));
         std::process::exit(1);
     }

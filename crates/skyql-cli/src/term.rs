@@ -38,6 +38,22 @@ pub fn quiet_exit(e: &anyhow::Error) -> Option<i32> {
     broken.then_some(0)
 }
 
+/// An error and its causes on one line, `outer: cause: cause`, leaving out
+/// a cause whose text the line already holds (many errors write their
+/// source into their own message and also expose it as the source, and
+/// "Address already in use" was printed twice).
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
 /// Creates (or replaces) a file readable and writable by its owner only
 /// (0600 on Unix), never world-readable even for a moment: the bytes go to
 /// a new private file in the same folder, which then replaces `path`.
@@ -98,6 +114,39 @@ mod tests {
         assert_eq!(quiet_exit(&broken), Some(0));
         let full = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::StorageFull));
         assert_eq!(quiet_exit(&full), None);
+    }
+
+    #[test]
+    fn an_error_line_names_each_cause_once() {
+        /// Writes its source into its message and exposes it too.
+        #[derive(Debug)]
+        struct Bind {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Bind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "cannot listen on 127.0.0.1:1: {}", self.source)
+            }
+        }
+        impl std::error::Error for Bind {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let e = anyhow::Error::new(Bind {
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        })
+        .context("starting the emulator");
+        let line = error_line(&e);
+        assert_eq!(
+            line,
+            format!(
+                "starting the emulator: cannot listen on 127.0.0.1:1: {}",
+                std::io::Error::from(std::io::ErrorKind::AddrInUse)
+            )
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_line(&plain), "outer: inner");
     }
 
     #[cfg(unix)]
