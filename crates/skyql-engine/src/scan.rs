@@ -450,6 +450,14 @@ impl Stream {
         }
     }
 
+    /// Rows already at hand (from the statement's cache), read before the
+    /// requested ones.
+    pub fn prepend_ready(&mut self, rows: Vec<Row>) {
+        if !rows.is_empty() {
+            self.sources.push_front(Source::Ready(rows));
+        }
+    }
+
     /// The next row, waiting for its page if need be; `None` at the end.
     pub fn next_row(&mut self, ctx: &TableCtx) -> Result<Option<Row>, Error> {
         loop {

@@ -561,7 +561,7 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
             .ok_or_else(|| ctx.fail(Error::Internal(format!("no method {}", plan.method))))?;
         let table = ctx.resource().id.clone();
         let combos = shard_combos(&ctx, &table, scan::combinations(&lists));
-        let (mode, cached) = match ctx.state.lock() {
+        let (mode, hits, missing) = match ctx.state.lock() {
             Ok(mut st) => {
                 if st.mode == ScanMode::Discover && plan.joined {
                     // A join's discovery pass: note what will be asked for
@@ -574,33 +574,37 @@ unsafe impl VTabCursor for ResourceCursor<'_> {
                     });
                     return Ok(());
                 }
-                let cached: Option<Vec<Row>> = combos
-                    .iter()
-                    .map(|combo| {
-                        st.cache
-                            .get(&CacheKey {
-                                table: table.clone(),
-                                method: plan.method,
-                                extra: extra.clone(),
-                                combo: combo.clone(),
-                            })
-                            .cloned()
-                    })
-                    .collect::<Option<Vec<Vec<Row>>>>()
-                    .map(|v| v.into_iter().flatten().collect());
-                (st.mode, cached)
-            }
-            Err(_) => (ScanMode::Normal, None),
-        };
-        let stream = match cached {
-            Some(rows) => Stream::ready(rows),
-            None => {
-                if mode == ScanMode::Discover {
-                    self.recording = Some((plan.method, extra.clone(), combos.clone(), Vec::new()));
+                // Combinations an earlier pass already read come from the
+                // cache; only the others are requested (a recursive walk
+                // asks again for the nodes its first pass read).
+                let mut hits: Vec<Row> = Vec::new();
+                let mut missing: Vec<Params> = Vec::new();
+                for combo in &combos {
+                    let key = CacheKey {
+                        table: table.clone(),
+                        method: plan.method,
+                        extra: extra.clone(),
+                        combo: combo.clone(),
+                    };
+                    match st.cache.get(&key) {
+                        Some(rows) => hits.extend(rows.iter().cloned()),
+                        None => missing.push(combo.clone()),
+                    }
                 }
-                Stream::start(&ctx, method, combos, plan.has_limit, extra)
-                    .map_err(|e| ctx.fail(e))?
+                (st.mode, hits, missing)
             }
+            Err(_) => (ScanMode::Normal, Vec::new(), combos),
+        };
+        let stream = if missing.is_empty() {
+            Stream::ready(hits)
+        } else {
+            if mode == ScanMode::Discover {
+                self.recording = Some((plan.method, extra.clone(), missing.clone(), Vec::new()));
+            }
+            let mut stream = Stream::start(&ctx, method, missing, plan.has_limit, extra)
+                .map_err(|e| ctx.fail(e))?;
+            stream.prepend_ready(hits);
+            stream
         };
         self.stream = Some(stream);
         self.advance().map_err(|e| ctx.fail(e))

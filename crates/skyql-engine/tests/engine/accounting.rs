@@ -11,9 +11,10 @@ use std::time::Duration;
 
 struct Org {
     engine: Engine,
+    base_url: String,
     // Field order: the engine goes before the emulator and the runtime.
     _running: skyql_emulator::Running,
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
     _home: tempfile::TempDir,
 }
 
@@ -44,8 +45,9 @@ fn org(config: skyql_emulator::Config, tweak: impl FnOnce(&mut ClientConfig)) ->
     );
     Org {
         engine,
+        base_url: running.base_url.clone(),
         _running: running,
-        _rt: rt,
+        rt,
         _home: home,
     }
 }
@@ -274,4 +276,64 @@ fn a_dying_endpoint_is_loud_with_its_attempts() {
     assert!(text.contains("request groups failed"), "{text}");
     let r = report(&o.engine);
     assert!(r.lost >= 1 && r.retries >= 1, "{r:?}");
+}
+
+/// The organisation walk StackQL users write: a recursive CTE over the
+/// folder tree, its projects, their jobs. The join's discovery pass reads
+/// the organisation's own projects and jobs; the real pass then asks for
+/// those again among the rest, and takes them from the statement's cache:
+/// every node's projects and every project's jobs are listed once.
+#[test]
+fn an_organisation_walk_reads_each_node_and_project_once() {
+    let Some(dir) = super::discovery_dir("an_organisation_walk_reads_each_node_and_project_once")
+    else {
+        return;
+    };
+    let mut o = org(
+        skyql_emulator::Config {
+            seed_projects: 12,
+            seed_jobs: 2,
+            ..skyql_emulator::Config::default()
+        },
+        |_| {},
+    );
+    let doc = std::fs::read(dir.join("cloudresourcemanager.v3.json")).expect("document");
+    o.engine
+        .registry()
+        .pull_document(&doc, "cloudresourcemanager.v3.json", None)
+        .expect("pull");
+    let t = exec(
+        &mut o.engine,
+        "WITH RECURSIVE nodes(name) AS (SELECT 'organizations/123456789012' UNION ALL \
+         SELECT f.name FROM nodes n JOIN google.cloudresourcemanager.folders f ON f.parent = n.name) \
+         SELECT count(*) AS jobs, count(DISTINCT projectsId) AS projects \
+         FROM google.aiplatform.custom_jobs \
+         WHERE projectsId IN (SELECT projectId FROM google.cloudresourcemanager.projects \
+                              WHERE parent IN (SELECT name FROM nodes)) \
+           AND locationsId IN ('us-central1', 'europe-west4')",
+    )
+    .expect("walk");
+    assert_eq!(column(&t, "jobs"), ["24"]);
+    assert_eq!(column(&t, "projects"), ["12"]);
+    let url = format!("{}/emulator/stats", o.base_url);
+    let stats: serde_json::Value =
+        o.rt.block_on(async { reqwest::get(&url).await?.json().await })
+            .expect("stats");
+    let calls = |method: &str| -> u64 {
+        stats["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter(|r| r["method"] == method)
+            .filter_map(|r| r["count"].as_u64())
+            .sum()
+    };
+    // The organisation and its three folders, one call each.
+    assert_eq!(calls("cloudresourcemanager.folders.list"), 4, "{stats}");
+    assert_eq!(calls("cloudresourcemanager.projects.list"), 4, "{stats}");
+    assert_eq!(
+        calls("customJobs.list"),
+        24,
+        "12 projects by 2 locations: {stats}"
+    );
 }
