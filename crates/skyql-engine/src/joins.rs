@@ -10,7 +10,9 @@
 //! not give a RIGHT JOIN's ON terms to the left table's scan either; so
 //! `A RIGHT JOIN B ON c` (as the first join of the FROM clause) is first
 //! written `B LEFT JOIN A ON c`, the same rows, with a `*` projection
-//! spelled `A.*, B.*` to keep its column order.
+//! spelled `A.*, B.*` to keep its column order. A FULL JOIN cannot be
+//! helped this way: a parameter condition in its WHERE is an error that
+//! shows the subquery to write instead.
 
 use crate::Error;
 use crate::classify::name_of;
