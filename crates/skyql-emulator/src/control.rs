@@ -39,7 +39,7 @@ pub const MAX_LATENCY_MS: u64 = 600_000;
 
 /// What the caller must do after a control route answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ControlAction {
+pub(crate) enum ControlAction {
     /// Empty the emulator's data (counters are already empty) and persist.
     Reset,
     /// The clock moved: persist.
@@ -228,7 +228,7 @@ impl Control {
     }
 
     /// Answers `/emulator/{rest}`; the action, if any, is for the caller to carry out.
-    pub fn handle(
+    pub(crate) fn handle(
         &self,
         clock: &Clock,
         method: &Method,
