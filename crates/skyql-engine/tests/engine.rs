@@ -2,10 +2,12 @@
 //! snapshot, a hand-written fixture service, and the pinned full document.
 
 use sha2::{Digest, Sha256};
-use skyql_engine::{Cell, Engine, Table, reference_page};
+use skyql_client::{AuthConfig, Client, ClientConfig};
+use skyql_engine::{Cell, Engine, Remote, Table, reference_page};
 use skyql_registry::Registry;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[path = "engine/loopback.rs"]
 mod loopback;
@@ -61,6 +63,43 @@ fn fixture_registry() -> (tempfile::TempDir, Arc<Registry>) {
     reg.pull_document(FIXTURE, "widgets.v1.json", None)
         .expect("fixture pulls");
     (home, Arc::new(reg))
+}
+
+/// A multi-threaded runtime with `workers` threads for an engine's requests.
+fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A client configuration sending to `endpoint` with `auth`, the rest default.
+fn client_config(endpoint: String, auth: AuthConfig) -> ClientConfig {
+    ClientConfig {
+        endpoint: Some(endpoint),
+        auth,
+        ..ClientConfig::default()
+    }
+}
+
+/// An engine over `reg` whose requests go through a client made from
+/// `config` on `rt`, and whose `/*+ AWAIT */` gives up after `await_timeout`.
+fn remote_engine(
+    reg: Arc<Registry>,
+    config: ClientConfig,
+    rt: &tokio::runtime::Runtime,
+    await_timeout: Duration,
+) -> Engine {
+    let client = Client::new(config).expect("client");
+    Engine::with_remote(
+        reg,
+        Remote {
+            client,
+            rt: rt.handle().clone(),
+            await_timeout,
+        },
+    )
 }
 
 fn run(engine: &mut Engine, sql: &str) -> Table {
@@ -412,9 +451,6 @@ fn custom_jobs_page_matches_the_reference_rows() {
 mod live {
     use super::*;
     use serde_json::Value;
-    use skyql_client::{AuthConfig, Client, ClientConfig};
-    use skyql_engine::Remote;
-    use std::time::Duration;
 
     pub struct Live {
         pub engine: Engine,
@@ -425,37 +461,44 @@ mod live {
         _home: tempfile::TempDir,
     }
 
+    /// The emulator with `seed_jobs` jobs on a frozen clock, and an engine
+    /// in a fresh home sending to it.
     pub fn start(seed_jobs: usize) -> Live {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
             .expect("time")
             .with_timezone(&chrono::Utc);
-        let running = rt
-            .block_on(skyql_emulator::spawn(skyql_emulator::Config {
+        start_with(
+            skyql_emulator::Config {
                 seed_jobs,
                 clock: skyql_emulator::ClockMode::Frozen,
                 start_time: Some(start),
                 ..skyql_emulator::Config::default()
-            }))
-            .expect("emulator");
-        let client = Client::new(ClientConfig {
-            endpoint: Some(running.base_url.clone()),
-            auth: AuthConfig::ServiceAccountJson(running.key_json().to_string()),
-            ..ClientConfig::default()
-        })
-        .expect("client");
-        let home = tempfile::tempdir().expect("home");
-        let engine = Engine::with_remote(
-            Arc::new(Registry::open(home.path())),
-            Remote {
-                client,
-                rt: rt.handle().clone(),
-                await_timeout: Duration::from_secs(30),
             },
+            |_| {},
+        )
+    }
+
+    /// The emulator made from `config`, and an engine in a fresh home whose
+    /// client configuration (to the emulator, with its key) `tweak` adjusts.
+    pub fn start_with(
+        config: skyql_emulator::Config,
+        tweak: impl FnOnce(&mut ClientConfig),
+    ) -> Live {
+        let rt = runtime(2);
+        let running = rt
+            .block_on(skyql_emulator::spawn(config))
+            .expect("emulator");
+        let mut cc = client_config(
+            running.base_url.clone(),
+            AuthConfig::ServiceAccountJson(running.key_json().to_string()),
+        );
+        tweak(&mut cc);
+        let home = tempfile::tempdir().expect("home");
+        let engine = remote_engine(
+            Arc::new(Registry::open(home.path())),
+            cc,
+            &rt,
+            Duration::from_secs(30),
         );
         Live {
             engine,
@@ -880,27 +923,14 @@ mod fake {
 
 #[test]
 fn update_sends_only_what_is_set_and_await_polls_operations() {
-    use skyql_client::{AuthConfig, Client, ClientConfig};
     let (base, log) = fake::serve();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime(1);
     let (_home, reg) = fixture_registry();
-    let client = Client::new(ClientConfig {
-        endpoint: Some(base),
-        auth: AuthConfig::Anonymous,
-        ..ClientConfig::default()
-    })
-    .expect("client");
-    let mut e = Engine::with_remote(
+    let mut e = remote_engine(
         reg,
-        skyql_engine::Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: std::time::Duration::from_secs(30),
-        },
+        client_config(base, AuthConfig::Anonymous),
+        &rt,
+        Duration::from_secs(30),
     );
     let key = "projectsId = 'p' AND locationsId = 'l' AND widgetsId = 'w1'";
     let t = run(

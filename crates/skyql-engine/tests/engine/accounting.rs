@@ -3,54 +3,10 @@
 //! failed group, `--shard I/N`, and fan-outs under injected faults, against
 //! the emulator's seeded projects and Google's real 403 shapes.
 
+use super::live::{Live, start_with};
 use super::*;
-use skyql_client::{AuthConfig, Client, ClientConfig};
-use skyql_engine::{OnError, PartStatus, Remote, Shard, StatementReport};
+use skyql_engine::{OnError, PartStatus, Shard, StatementReport};
 use std::collections::BTreeSet;
-use std::time::Duration;
-
-struct Org {
-    engine: Engine,
-    base_url: String,
-    // Field order: the engine goes before the emulator and the runtime.
-    _running: skyql_emulator::Running,
-    rt: tokio::runtime::Runtime,
-    _home: tempfile::TempDir,
-}
-
-fn org(config: skyql_emulator::Config, tweak: impl FnOnce(&mut ClientConfig)) -> Org {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let running = rt
-        .block_on(skyql_emulator::spawn(config))
-        .expect("emulator");
-    let mut cc = ClientConfig {
-        endpoint: Some(running.base_url.clone()),
-        auth: AuthConfig::ServiceAccountJson(running.key_json().to_string()),
-        ..ClientConfig::default()
-    };
-    tweak(&mut cc);
-    let client = Client::new(cc).expect("client");
-    let home = tempfile::tempdir().expect("home");
-    let engine = Engine::with_remote(
-        Arc::new(Registry::open(home.path())),
-        Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: Duration::from_secs(30),
-        },
-    );
-    Org {
-        engine,
-        base_url: running.base_url.clone(),
-        _running: running,
-        rt,
-        _home: home,
-    }
-}
 
 fn projects(n: usize) -> String {
     (1..=n)
@@ -86,7 +42,7 @@ fn names(t: &Table) -> BTreeSet<String> {
 #[test]
 fn a_thousand_projects_by_two_locations_under_30_percent_faults_and_quotas_return_every_seeded_row()
 {
-    let mut o = org(
+    let mut o = start_with(
         skyql_emulator::Config {
             seed_projects: 1000,
             seed_jobs: 2,
@@ -117,8 +73,8 @@ fn a_thousand_projects_by_two_locations_under_30_percent_faults_and_quotas_retur
 
 /// Four projects: 2 has Vertex AI disabled (403 SERVICE_DISABLED), 3 denies
 /// the caller (403 PERMISSION_DENIED, IAM_PERMISSION_DENIED).
-fn four_projects() -> Org {
-    org(
+fn four_projects() -> Live {
+    start_with(
         skyql_emulator::Config {
             seed_projects: 4,
             seed_jobs: 2,
@@ -217,16 +173,21 @@ fn a_limit_never_hides_a_failed_group() {
     assert!(r.parts.iter().all(|p| p.status != PartStatus::Running));
 }
 
-#[test]
-fn shards_together_hold_every_row_once() {
-    let mut o = org(
+/// Twelve projects with two jobs each, all readable.
+fn twelve_projects() -> Live {
+    start_with(
         skyql_emulator::Config {
             seed_projects: 12,
             seed_jobs: 2,
             ..skyql_emulator::Config::default()
         },
         |_| {},
-    );
+    )
+}
+
+#[test]
+fn shards_together_hold_every_row_once() {
+    let mut o = twelve_projects();
     let whole = names(&exec(&mut o.engine, &jobs_sql(12, "")).expect("whole"));
     assert_eq!(whole.len(), 24);
     let mut union = BTreeSet::new();
@@ -264,7 +225,7 @@ fn shards_together_hold_every_row_once() {
 
 #[test]
 fn a_dying_endpoint_is_loud_with_its_attempts() {
-    let mut o = org(skyql_emulator::Config::default(), |c| {
+    let mut o = start_with(skyql_emulator::Config::default(), |c| {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         c.endpoint = Some(format!("http://{}", listener.local_addr().expect("addr")));
         c.auth = AuthConfig::Anonymous;
@@ -289,14 +250,7 @@ fn an_organisation_walk_reads_each_node_and_project_once() {
     else {
         return;
     };
-    let mut o = org(
-        skyql_emulator::Config {
-            seed_projects: 12,
-            seed_jobs: 2,
-            ..skyql_emulator::Config::default()
-        },
-        |_| {},
-    );
+    let mut o = twelve_projects();
     let doc = std::fs::read(dir.join("cloudresourcemanager.v3.json")).expect("document");
     o.engine
         .registry()

@@ -3,10 +3,10 @@
 //! with the reason printed, when SKYQL_DISCOVERY_DIR is not set), and the
 //! embedded aiplatform snapshot (every filter pushdown entry exercised).
 
-use super::column;
-use skyql_client::{AuthConfig, Client, ClientConfig};
+use super::{client_config, column, remote_engine, runtime};
+use skyql_client::AuthConfig;
 use skyql_discovery_emulator::{Config, Sources};
-use skyql_engine::{Engine, Remote, Table};
+use skyql_engine::{Engine, Table};
 use skyql_registry::Registry;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,11 +39,7 @@ fn serve(
     seed: Option<std::path::PathBuf>,
     docs: &[&str],
 ) -> Env {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime(2);
     let names: Vec<String> = services.iter().map(|s| s.to_string()).collect();
     let apis = skyql_discovery_emulator::load(&names, &sources).expect("documents load");
     let running = rt
@@ -63,19 +59,12 @@ fn serve(
         let bytes = std::fs::read(dir.join(doc)).expect("document");
         reg.pull_document(&bytes, doc, None).expect("pull");
     }
-    let client = Client::new(ClientConfig {
-        endpoint: Some(running.base_url.clone()),
-        auth: AuthConfig::AccessToken(running.emulator.issue_access_token()),
-        ..ClientConfig::default()
-    })
-    .expect("client");
-    let engine = Engine::with_remote(
+    let auth = AuthConfig::AccessToken(running.emulator.issue_access_token());
+    let engine = remote_engine(
         Arc::new(reg),
-        Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: Duration::from_secs(30),
-        },
+        client_config(running.base_url.clone(), auth),
+        &rt,
+        Duration::from_secs(30),
     );
     Env {
         engine,

@@ -213,14 +213,36 @@ fn poll(st: &mut State, name: &str, wait: bool) -> (u16, String) {
     (200, done.to_string())
 }
 
+/// One request as the routes see it: its method, path, query and JSON body.
+struct Req<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: BTreeMap<String, String>,
+    body: Value,
+}
+
 fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String) {
     let path = target.split('?').next().unwrap_or("");
-    let q = query_of(target);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    match (method, segs.as_slice()) {
-        // ---- compute
-        ("GET", ["compute", "v1", "projects", "p", "aggregated", "disks"]) => {
+    let req = Req {
+        method,
+        path,
+        query: query_of(target),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    };
+    match segs.as_slice() {
+        ["compute", "v1", "projects", "p", rest @ ..] => compute(st, &req, rest),
+        ["storage", "v1", "b", rest @ ..] => storage(st, &req, rest),
+        ["v1", "projects", "p", rest @ ..] => sql_and_kms(st, &req, rest),
+        _ => not_found(path),
+    }
+}
+
+/// Compute below `/compute/v1/projects/p/`.
+fn compute(st: &mut State, req: &Req, segs: &[&str]) -> (u16, String) {
+    let body = &req.body;
+    match (req.method, segs) {
+        ("GET", ["aggregated", "disks"]) => {
             let mut items = serde_json::Map::new();
             for (zone, disks) in &st.disks {
                 let scoped = if disks.is_empty() {
@@ -237,9 +259,10 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (200, page.to_string())
         }
-        ("GET", ["compute", "v1", "projects", "p", "zones", zone, "disks"]) => {
+        ("GET", ["zones", zone, "disks"]) => {
             let disks = st.disks.get(*zone).cloned().unwrap_or_default();
-            let start: usize = q
+            let start: usize = req
+                .query
                 .get("pageToken")
                 .and_then(|t| t.strip_prefix("page-"))
                 .and_then(|n| n.parse().ok())
@@ -254,24 +277,12 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (200, page.to_string())
         }
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "zones",
-                zone,
-                "disks",
-                name,
-            ],
-        ) => st
+        ("GET", ["zones", zone, "disks", name]) => st
             .disks
             .get(*zone)
             .and_then(|d| d.iter().find(|d| d["name"] == *name))
             .map_or_else(|| not_found(name), |d| (200, d.to_string())),
-        ("POST", ["compute", "v1", "projects", "p", "zones", zone, "disks"]) => {
+        ("POST", ["zones", zone, "disks"]) => {
             let name = body["name"].as_str().unwrap_or("unnamed").to_string();
             let target = format!("{ROOT}/projects/p/zones/{zone}/disks/{name}");
             let error = (name == "too-big").then(|| {
@@ -293,19 +304,7 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 operation(st, &format!("zones/{zone}"), "insert", &target, error).to_string(),
             )
         }
-        (
-            "DELETE",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "zones",
-                zone,
-                "disks",
-                name,
-            ],
-        ) => {
+        ("DELETE", ["zones", zone, "disks", name]) => {
             let Some(disks) = st.disks.get_mut(*zone) else {
                 return not_found(name);
             };
@@ -320,88 +319,22 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 operation(st, &format!("zones/{zone}"), "delete", &target, None).to_string(),
             )
         }
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "zones",
-                _,
-                "operations",
-                name,
-            ],
-        ) => poll(st, name, false),
+        ("GET", ["zones" | "regions", _, "operations", name] | ["global", "operations", name]) => {
+            poll(st, name, false)
+        }
         (
             "POST",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "zones",
-                _,
-                "operations",
-                name,
-                "wait",
-            ],
+            ["zones" | "regions", _, "operations", name, "wait"]
+            | ["global", "operations", name, "wait"],
         ) => poll(st, name, true),
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "regions",
-                _,
-                "operations",
-                name,
-            ],
-        ) => poll(st, name, false),
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "global",
-                "operations",
-                name,
-            ],
-        ) => poll(st, name, false),
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "regions",
-                region,
-                "addresses",
-            ],
-        ) => {
+        ("GET", ["regions", region, "addresses"]) => {
             let items = st.addresses.get(*region).cloned().unwrap_or_default();
             (
                 200,
                 json!({"kind": "compute#addressList", "items": items}).to_string(),
             )
         }
-        (
-            "POST",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "regions",
-                region,
-                "addresses",
-            ],
-        ) => {
+        ("POST", ["regions", region, "addresses"]) => {
             let name = body["name"].as_str().unwrap_or("unnamed").to_string();
             st.addresses
                 .entry(region.to_string())
@@ -415,33 +348,21 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 operation(st, &format!("regions/{region}"), "insert", &target, None).to_string(),
             )
         }
-        (
-            "GET",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "regions",
-                region,
-                "addresses",
-                name,
-            ],
-        ) => st
+        ("GET", ["regions", region, "addresses", name]) => st
             .addresses
             .get(*region)
             .and_then(|a| a.iter().find(|a| a["name"] == *name))
             .map_or_else(|| not_found(name), |a| (200, a.to_string())),
-        ("GET", ["compute", "v1", "projects", "p", "global", "networks"]) => (
+        ("GET", ["global", "networks"]) => (
             200,
             json!({"kind": "compute#networkList", "items": st.networks}).to_string(),
         ),
-        ("GET", ["compute", "v1", "projects", "p", "global", "networks", name]) => st
+        ("GET", ["global", "networks", name]) => st
             .networks
             .iter()
             .find(|n| n["name"] == *name)
             .map_or_else(|| not_found(name), |n| (200, n.to_string())),
-        ("POST", ["compute", "v1", "projects", "p", "global", "networks"]) => {
+        ("POST", ["global", "networks"]) => {
             let name = body["name"].as_str().unwrap_or("unnamed").to_string();
             let mut n = body.clone();
             n["kind"] = "compute#network".into();
@@ -453,28 +374,35 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 operation(st, "global", "insert", &target, None).to_string(),
             )
         }
-        ("PATCH", ["compute", "v1", "projects", "p", "global", "networks", name]) => {
+        ("PATCH", ["global", "networks", name]) => {
             let Some(n) = st.networks.iter_mut().find(|n| n["name"] == *name) else {
                 return not_found(name);
             };
-            merge(n, &body);
+            merge(n, body);
             let target = format!("{ROOT}/projects/p/global/networks/{name}");
             (
                 200,
                 operation(st, "global", "patch", &target, None).to_string(),
             )
         }
-        // ---- storage
-        ("GET", ["storage", "v1", "b"]) if q.get("project").map(String::as_str) == Some("p") => (
+        _ => not_found(req.path),
+    }
+}
+
+/// Storage buckets below `/storage/v1/b`.
+fn storage(st: &mut State, req: &Req, segs: &[&str]) -> (u16, String) {
+    let body = &req.body;
+    match (req.method, segs) {
+        ("GET", []) if req.query.get("project").map(String::as_str) == Some("p") => (
             200,
             json!({"kind": "storage#buckets", "items": st.buckets}).to_string(),
         ),
-        ("GET", ["storage", "v1", "b", name]) => st
+        ("GET", [name]) => st
             .buckets
             .iter()
             .find(|b| b["name"] == *name)
             .map_or_else(|| not_found(name), |b| (200, b.to_string())),
-        ("POST", ["storage", "v1", "b"]) => {
+        ("POST", []) => {
             let mut b = body.clone();
             b["kind"] = "storage#bucket".into();
             b["id"] = b["name"].clone();
@@ -483,19 +411,19 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             st.buckets.push(b.clone());
             (200, b.to_string())
         }
-        ("PATCH" | "PUT", ["storage", "v1", "b", name]) => {
+        ("PATCH" | "PUT", [name]) => {
             let Some(b) = st.buckets.iter_mut().find(|b| b["name"] == *name) else {
                 return not_found(name);
             };
-            if method == "PUT" {
+            if req.method == "PUT" {
                 let kept = json!({"kind": b["kind"], "id": b["id"], "name": b["name"], "timeCreated": b["timeCreated"]});
                 *b = kept;
             }
-            merge(b, &body);
+            merge(b, body);
             b["metageneration"] = "2".into();
             (200, b.to_string())
         }
-        ("DELETE", ["storage", "v1", "b", name]) => {
+        ("DELETE", [name]) => {
             let before = st.buckets.len();
             st.buckets.retain(|b| b["name"] != *name);
             if st.buckets.len() == before {
@@ -503,35 +431,16 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (204, String::new())
         }
-        (
-            "POST",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "regions",
-                _,
-                "operations",
-                name,
-                "wait",
-            ],
-        ) => poll(st, name, true),
-        (
-            "POST",
-            [
-                "compute",
-                "v1",
-                "projects",
-                "p",
-                "global",
-                "operations",
-                name,
-                "wait",
-            ],
-        ) => poll(st, name, true),
+        _ => not_found(req.path),
+    }
+}
+
+/// Cloud SQL and KMS below `/v1/projects/p/`.
+fn sql_and_kms(st: &mut State, req: &Req, segs: &[&str]) -> (u16, String) {
+    let body = &req.body;
+    match (req.method, segs) {
         // ---- Cloud SQL: instances made through status-style `sql#operation`s.
-        ("POST", ["v1", "projects", "p", "instances"]) => {
+        ("POST", ["instances"]) => {
             let name = body["name"].as_str().unwrap_or("unnamed").to_string();
             let sql = "https://sqladmin.googleapis.com/v1/projects/p";
             let mut inst = body.clone();
@@ -550,37 +459,25 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             st.operations.insert(op_name, (1, done));
             (200, op.to_string())
         }
-        ("GET", ["v1", "projects", "p", "operations", name]) => poll(st, name, false),
-        ("GET", ["v1", "projects", "p", "instances", name]) => st
+        ("GET", ["operations", name]) => poll(st, name, false),
+        ("GET", ["instances", name]) => st
             .sql_instances
             .iter()
             .find(|i| i["name"] == *name)
             .map_or_else(|| not_found(name), |i| (200, i.to_string())),
         // ---- KMS
-        ("GET", ["v1", "projects", "p", "locations", "global", "keyRings"]) => (
+        ("GET", ["locations", "global", "keyRings"]) => (
             200,
             json!({"keyRings": st.key_rings, "totalSize": st.key_rings.len()}).to_string(),
         ),
-        ("POST", ["v1", "projects", "p", "locations", "global", "keyRings"]) => {
-            let id = q.get("keyRingId").cloned().unwrap_or_default();
+        ("POST", ["locations", "global", "keyRings"]) => {
+            let id = req.query.get("keyRingId").cloned().unwrap_or_default();
             let r = json!({"name": format!("projects/p/locations/global/keyRings/{id}"),
                            "createTime": "2026-06-01T12:00:00.000000Z"});
             st.key_rings.push(r.clone());
             (200, r.to_string())
         }
-        (
-            "GET",
-            [
-                "v1",
-                "projects",
-                "p",
-                "locations",
-                "global",
-                "keyRings",
-                ring,
-                "cryptoKeys",
-            ],
-        ) => {
+        ("GET", ["locations", "global", "keyRings", ring, "cryptoKeys"]) => {
             let keys: Vec<&Value> = st
                 .crypto_keys
                 .iter()
@@ -595,45 +492,19 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
                 json!({"cryptoKeys": keys, "totalSize": keys.len()}).to_string(),
             )
         }
-        (
-            "GET",
-            [
-                "v1",
-                "projects",
-                "p",
-                "locations",
-                "global",
-                "keyRings",
-                _,
-                "cryptoKeys",
-                _,
-            ],
-        ) => {
-            let name = path.trim_start_matches("/v1/");
+        ("GET", ["locations", "global", "keyRings", _, "cryptoKeys", _]) => {
+            let name = req.path.trim_start_matches("/v1/");
             st.crypto_keys
                 .iter()
                 .find(|k| k["name"] == name)
                 .map_or_else(|| not_found(name), |k| (200, k.to_string()))
         }
-        (
-            "PATCH",
-            [
-                "v1",
-                "projects",
-                "p",
-                "locations",
-                "global",
-                "keyRings",
-                _,
-                "cryptoKeys",
-                _,
-            ],
-        ) => {
-            let name = path.trim_start_matches("/v1/");
+        ("PATCH", ["locations", "global", "keyRings", _, "cryptoKeys", _]) => {
+            let name = req.path.trim_start_matches("/v1/");
             let Some(k) = st.crypto_keys.iter_mut().find(|k| k["name"] == name) else {
                 return not_found(name);
             };
-            let Some(mask) = q.get("updateMask") else {
+            let Some(mask) = req.query.get("updateMask") else {
                 return (400, json!({"error": {"code": 400, "message": "updateMask is required", "status": "INVALID_ARGUMENT"}}).to_string());
             };
             for field in mask.split(',') {
@@ -641,7 +512,7 @@ fn route(st: &mut State, method: &str, target: &str, body: &str) -> (u16, String
             }
             (200, k.to_string())
         }
-        _ => not_found(path),
+        _ => not_found(req.path),
     }
 }
 

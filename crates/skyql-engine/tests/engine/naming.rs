@@ -4,8 +4,9 @@
 //! binding carrying its policy's etag and version.
 
 use crate::loopback::Log;
-use skyql_client::{AuthConfig, Client, ClientConfig};
-use skyql_engine::{Engine, Remote, Table};
+use crate::{client_config, remote_engine, runtime};
+use skyql_client::AuthConfig;
+use skyql_engine::{Engine, Table};
 use skyql_registry::Registry;
 use std::sync::Arc;
 
@@ -63,28 +64,16 @@ struct Setup {
 
 fn setup() -> Setup {
     let (base, log) = serve();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime(1);
     let home = tempfile::tempdir().expect("tempdir");
     let reg = Registry::open(home.path());
     reg.pull_document(GADGETS, "gadgets.v1.json", None)
         .expect("fixture pulls");
-    let client = Client::new(ClientConfig {
-        endpoint: Some(base),
-        auth: AuthConfig::Anonymous,
-        ..ClientConfig::default()
-    })
-    .expect("client");
-    let engine = Engine::with_remote(
+    let engine = remote_engine(
         Arc::new(reg),
-        Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: std::time::Duration::from_secs(5),
-        },
+        client_config(base, AuthConfig::Anonymous),
+        &rt,
+        std::time::Duration::from_secs(5),
     );
     Setup {
         engine,

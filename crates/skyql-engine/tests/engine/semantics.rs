@@ -4,10 +4,10 @@
 //! operation style, paging that a server gets wrong.
 
 use super::google::{self, Fake};
-use super::{FIXTURES, column};
+use super::{FIXTURES, client_config, column, remote_engine, runtime};
 use serde_json::{Value, json};
-use skyql_client::{AuthConfig, Client, ClientConfig, DryRunRequest, DryRunSink};
-use skyql_engine::{Cell, ColumnType, Engine, Remote, Table};
+use skyql_client::{AuthConfig, ClientConfig, DryRunRequest, DryRunSink};
+use skyql_engine::{Cell, ColumnType, Engine, Table};
 use skyql_registry::Registry;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,14 +28,6 @@ fn registry() -> (tempfile::TempDir, Arc<Registry>) {
     (home, Arc::new(reg))
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("rt")
-}
-
 pub fn env() -> Env {
     env_awaiting(Duration::from_secs(30))
 }
@@ -43,22 +35,10 @@ pub fn env() -> Env {
 /// An environment whose `/*+ AWAIT */` gives up after `timeout`.
 pub fn env_awaiting(timeout: Duration) -> Env {
     let fake = google::start();
-    let rt = runtime();
+    let rt = runtime(1);
     let (home, reg) = registry();
-    let client = Client::new(ClientConfig {
-        endpoint: Some(fake.base.clone()),
-        auth: AuthConfig::Anonymous,
-        ..ClientConfig::default()
-    })
-    .expect("client");
-    let engine = Engine::with_remote(
-        reg,
-        Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: timeout,
-        },
-    );
+    let config = client_config(fake.base.clone(), AuthConfig::Anonymous);
+    let engine = remote_engine(reg, config, &rt, timeout);
     Env {
         engine,
         fake,
@@ -562,25 +542,17 @@ fn update_and_replace_that_need_the_rows_read_them_first() {
 fn dry_run_prints_exactly_the_mutations() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let rt = runtime();
+    let rt = runtime(1);
     let (_home, reg) = registry();
-    let client = Client::new(ClientConfig {
+    let config = ClientConfig {
         auth: AuthConfig::Anonymous,
         dry_run: true,
         dry_run_sink: Some(DryRunSink(Arc::new(move |r: DryRunRequest| {
             sink.lock().expect("sink").push(r.to_string());
         }))),
         ..ClientConfig::default()
-    })
-    .expect("client");
-    let mut engine = Engine::with_remote(
-        reg,
-        Remote {
-            client,
-            rt: rt.handle().clone(),
-            await_timeout: Duration::from_secs(5),
-        },
-    );
+    };
+    let mut engine = remote_engine(reg, config, &rt, Duration::from_secs(5));
     for sql in [
         "DELETE FROM google.compute.disks WHERE project = 'p' AND zone = 'z' AND disk = 'd'",
         "UPDATE google.storage.buckets SET labels = json_object('a', 'b') WHERE bucket = 'b'",
