@@ -29,6 +29,32 @@ fn bin() -> Command {
     c
 }
 
+/// The binary with `--home home`.
+fn skyql(home: &Path) -> Command {
+    let mut c = bin();
+    c.arg("--home").arg(home);
+    c
+}
+
+/// StackQL's `--auth` JSON naming a service-account key file.
+fn key_auth(key: &Path) -> String {
+    format!(
+        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
+        key.display()
+    )
+}
+
+/// Asserts that `out` printed exactly `want` on stdout.
+#[track_caller]
+fn assert_stdout(out: &Output, want: &str) {
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "{}",
+        render(out)
+    );
+}
+
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -143,16 +169,11 @@ fn iql_cases() {
                     "--endpoint".to_string(),
                     emu.base_url.clone(),
                     "--auth".to_string(),
-                    format!(
-                        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
-                        key.display()
-                    ),
+                    key_auth(&key),
                 ]);
                 emulator = Some(emu);
             } else if let Some(b) = line.strip_prefix("-- before:") {
-                let out = bin()
-                    .arg("--home")
-                    .arg(home.path())
+                let out = skyql(home.path())
                     .args(args_of(b))
                     .output()
                     .expect("run before");
@@ -164,9 +185,7 @@ fn iql_cases() {
                 );
             }
         }
-        let out = bin()
-            .arg("--home")
-            .arg(home.path())
+        let out = skyql(home.path())
             .arg("exec")
             .arg("-i")
             .arg(case)
@@ -229,9 +248,7 @@ fn global_options_go_before_or_after_the_subcommand() {
 #[test]
 fn docs_prints_the_reference_page() {
     let home = tempfile::tempdir().expect("tempdir");
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args(["docs", "google.aiplatform.custom_jobs"])
         .output()
         .expect("run");
@@ -242,9 +259,7 @@ fn docs_prints_the_reference_page() {
         "<tr><td><b>Id</b></td><td><code>google.aiplatform.custom_jobs</code></td></tr>"
     ));
     assert!(page.contains("| `get` | `SELECT` | `customJobsId, locationsId, projectsId` |  |"));
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args(["docs", "google.aiplatform.custom_job"])
         .output()
         .expect("run");
@@ -305,9 +320,7 @@ fn registry_pull_from_url_and_endpoint() {
     ]);
     let home = tempfile::tempdir().expect("tempdir");
     let pull = |extra: &[&str]| {
-        bin()
-            .arg("--home")
-            .arg(home.path())
+        skyql(home.path())
             .args(["registry", "pull", "google.widgets"])
             .args(extra)
             .output()
@@ -335,9 +348,7 @@ fn registry_pull_from_url_and_endpoint() {
     // Without --from, --endpoint decides where the Discovery document comes from.
     let out = pull(&["--endpoint", &base]);
     assert!(out.status.success(), "{}", render(&out));
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args(["exec", "SHOW RESOURCES IN google.widgets", "-o", "csv"])
         .output()
         .expect("run");
@@ -361,9 +372,7 @@ fn registry_pull_a_whole_folder_and_list() {
         return;
     };
     let home = tempfile::tempdir().expect("tempdir");
-    let one = bin()
-        .arg("--home")
-        .arg(home.path())
+    let one = skyql(home.path())
         .args(["registry", "pull", "google.aiplatform", "--from"])
         .arg(&discovery)
         .output()
@@ -373,18 +382,14 @@ fn registry_pull_a_whole_folder_and_list() {
         "{}",
         render(&one)
     );
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args(["registry", "pull", "google", "--from"])
         .arg(&discovery)
         .output()
         .expect("run");
     assert!(out.status.success(), "{}", render(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("pulled 610 document(s)"));
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args(["registry", "list", "-o", "csv"])
         .output()
         .expect("run");
@@ -403,9 +408,7 @@ fn registry_pull_a_whole_folder_and_list() {
         "{text}"
     );
     assert!(text.contains("\naiplatform,v1beta1,"), "{text}");
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args([
             "exec",
             "DESCRIBE EXTENDED google.compute.instances",
@@ -479,10 +482,8 @@ fn credentials_reach_a_separate_emulator() {
     let key = dir.path().join("key.json");
     let sql = "SELECT count(*) AS n FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId IN ('us-central1', 'europe-west4')";
     let run = |extra: &[&str], env: &[(&str, String)]| {
-        let mut c = bin();
-        c.arg("--home")
-            .arg(dir.path())
-            .args(["--endpoint", &emu.base_url, "-o", "csv"]);
+        let mut c = skyql(dir.path());
+        c.args(["--endpoint", &emu.base_url, "-o", "csv"]);
         c.env_remove("GOOGLE_APPLICATION_CREDENTIALS")
             .env("HOME", dir.path());
         for (k, v) in env {
@@ -491,17 +492,9 @@ fn credentials_reach_a_separate_emulator() {
         c.args(extra).args(["exec", sql]).output().expect("run")
     };
     // StackQL's --auth with a key file.
-    let auth = format!(
-        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
-        key.display()
-    );
+    let auth = key_auth(&key);
     let out = run(&["--auth", &auth], &[]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "n\n6\n",
-        "{}",
-        render(&out)
-    );
+    assert_stdout(&out, "n\n6\n");
     // credentialsenvvar: the key JSON in a variable of the user's choosing.
     let key_json = std::fs::read_to_string(&key).expect("key");
     let out = run(
@@ -511,20 +504,10 @@ fn credentials_reach_a_separate_emulator() {
         ],
         &[("MY_KEY", key_json.clone())],
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "n\n6\n",
-        "{}",
-        render(&out)
-    );
+    assert_stdout(&out, "n\n6\n");
     // No --auth: GOOGLE_CREDENTIALS, then Application Default Credentials.
     let out = run(&[], &[("GOOGLE_CREDENTIALS", key_json)]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "n\n6\n",
-        "{}",
-        render(&out)
-    );
+    assert_stdout(&out, "n\n6\n");
     let out = run(
         &[],
         &[(
@@ -532,19 +515,11 @@ fn credentials_reach_a_separate_emulator() {
             dir.path().join("user.json").display().to_string(),
         )],
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "n\n6\n",
-        "{}",
-        render(&out)
-    );
+    assert_stdout(&out, "n\n6\n");
     // A bad key file is named, with what is wrong.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"type\": \"service_account\"}").expect("write");
-    let auth = format!(
-        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
-        bad.display()
-    );
+    let auth = key_auth(&bad);
     let out = run(&["--auth", &auth], &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -564,6 +539,14 @@ fn credentials_reach_a_separate_emulator() {
 
 // ---------------------------------------------------------------- hardening
 
+/// `/dev/full` opened for writing: every write fails for want of space.
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
 /// The output a reader stops reading: a closed pipe ends skyql quietly with
 /// status 0, a full disk with status 1 and a message; never a panic (101).
 #[test]
@@ -576,9 +559,7 @@ fn write_errors_end_quietly() {
         vec!["shell"],
     ] {
         // A closed pipe: the read end is gone before skyql writes.
-        let mut child = bin()
-            .arg("--home")
-            .arg(home.path())
+        let mut child = skyql(home.path())
             .args(&args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -592,16 +573,10 @@ fn write_errors_end_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         // A full disk: an error on stderr, status 1.
         if Path::new("/dev/full").exists() {
-            let full = std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .expect("/dev/full");
-            let out = bin()
-                .arg("--home")
-                .arg(home.path())
+            let out = skyql(home.path())
                 .args(&args)
                 .stdin(std::process::Stdio::null())
-                .stdout(full)
+                .stdout(dev_full())
                 .output()
                 .expect("run");
             let err = String::from_utf8_lossy(&out.stderr);
@@ -609,23 +584,11 @@ fn write_errors_end_quietly() {
             assert!(err.starts_with("error: "), "{args:?}: {err}");
             assert!(!err.contains("panicked"), "{args:?}: {err}");
             // Both full: still status 1, never a panic.
-            let out = bin()
-                .arg("--home")
-                .arg(home.path())
+            let out = skyql(home.path())
                 .args(&args)
                 .stdin(std::process::Stdio::null())
-                .stdout(
-                    std::fs::File::options()
-                        .write(true)
-                        .open("/dev/full")
-                        .expect("full"),
-                )
-                .stderr(
-                    std::fs::File::options()
-                        .write(true)
-                        .open("/dev/full")
-                        .expect("full"),
-                )
+                .stdout(dev_full())
+                .stderr(dev_full())
                 .status()
                 .expect("run");
             assert_eq!(out.code(), Some(1), "{args:?}");
@@ -633,13 +596,9 @@ fn write_errors_end_quietly() {
     }
 }
 
-#[test]
-fn the_shell_runs_what_is_left_at_end_of_input_and_keeps_a_private_history() {
-    let home = tempfile::tempdir().expect("tempdir");
-    let mut child = bin()
-        .arg("--home")
-        .arg(home.path())
-        .args(["shell", "-o", "csv"])
+/// Runs `cmd` with `input` on its stdin (then closed) and collects its output.
+fn feed(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -649,9 +608,18 @@ fn the_shell_runs_what_is_left_at_end_of_input_and_keeps_a_private_history() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"SELECT 1 AS one;\nSELECT 'last'\n  AS tail")
+        .write_all(input)
         .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn the_shell_runs_what_is_left_at_end_of_input_and_keeps_a_private_history() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = feed(
+        skyql(home.path()).args(["shell", "-o", "csv"]),
+        b"SELECT 1 AS one;\nSELECT 'last'\n  AS tail",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", render(&out));
     assert!(stdout.contains("one\n1\n"), "{stdout}");
@@ -663,22 +631,7 @@ fn the_shell_runs_what_is_left_at_end_of_input_and_keeps_a_private_history() {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
     // What is left and broken is reported, not dropped.
-    let mut child = bin()
-        .arg("--home")
-        .arg(home.path())
-        .arg("shell")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"SELECT 'unterminated")
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = feed(skyql(home.path()).arg("shell"), b"SELECT 'unterminated");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("error: syntax error"),
         "{}",
@@ -712,9 +665,7 @@ fn numeric_flags_are_bounded() {
 #[test]
 fn endpoints_with_credentials_are_refused_and_never_printed() {
     let home = tempfile::tempdir().expect("tempdir");
-    let out = bin()
-        .arg("--home")
-        .arg(home.path())
+    let out = skyql(home.path())
         .args([
             "exec",
             "--dry-run",
@@ -735,9 +686,7 @@ fn registry_pull_checks_the_service_name_and_the_size_cap() {
     let home = tempfile::tempdir().expect("tempdir");
     let widgets = fixtures().join("widgets.v1.json");
     let pull = |args: &[&str]| {
-        bin()
-            .arg("--home")
-            .arg(home.path())
+        skyql(home.path())
             .args(["registry", "pull"])
             .args(args)
             .output()

@@ -6,38 +6,23 @@
 use super::*;
 use std::collections::BTreeSet;
 
+/// The emulator with three projects, project 2 without Vertex AI, and 30%
+/// transient faults; its key in `dir`/key.json.
 fn faulty_org(dir: &Path) -> EmulatorProcess {
-    use std::io::BufRead;
-    let mut child = bin()
-        .args([
-            "emulator",
-            "--addr",
-            "127.0.0.1:0",
-            "--seed-projects",
-            "3",
-            "--seed-jobs",
-            "2",
-            "--disable-service-for",
-            "demo-project-2",
-            "--fault-rate",
-            "0.3",
-            "--fault-seed",
-            "9",
-        ])
-        .arg("--credentials-out")
-        .arg(dir.join("key.json"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("emulator");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("stdout");
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("url");
-    EmulatorProcess {
-        child,
-        base_url: line.trim().to_string(),
-    }
+    let args = [
+        "--seed-projects",
+        "3",
+        "--seed-jobs",
+        "2",
+        "--disable-service-for",
+        "demo-project-2",
+        "--fault-rate",
+        "0.3",
+        "--fault-seed",
+        "9",
+    ]
+    .map(String::from);
+    spawn_emulator(&args, &dir.join("key.json"))
 }
 
 const SQL: &str = "SELECT name FROM google.aiplatform.custom_jobs \
@@ -48,14 +33,9 @@ const SQL: &str = "SELECT name FROM google.aiplatform.custom_jobs \
 fn on_error_policies_reports_and_shards_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let emu = faulty_org(dir.path());
-    let auth = format!(
-        r#"{{"google":{{"type":"service_account","credentialsfilepath":"{}"}}}}"#,
-        dir.path().join("key.json").display()
-    );
+    let auth = key_auth(&dir.path().join("key.json"));
     let run = |args: &[&str], sql: &str| {
-        bin()
-            .arg("--home")
-            .arg(dir.path())
+        skyql(dir.path())
             .args(["--endpoint", &emu.base_url, "--auth", &auth])
             .arg("exec")
             .args(args)
