@@ -1,7 +1,7 @@
 //! Sessions: a cancel request stops the statement's HTTP work, and a slow
 //! statement on one connection does not hold up another.
 
-use crate::harness::{Options, start_with};
+use crate::harness::{Options, Srv, start_with};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -90,29 +90,58 @@ fn list_requests(base_url: &str) -> u64 {
 
 const SLOW: &str = "SELECT count(*) FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId = 'us-central1' AND pageSize = 1";
 
-#[test]
-fn cancel_request_stops_the_statements_requests() {
-    let srv = start_with(Options {
-        latency: Duration::from_millis(150),
+/// A server whose emulator takes `latency` over each answer.
+fn start_slow(latency: Duration) -> Srv {
+    start_with(Options {
+        latency,
         ..Options::default()
-    });
+    })
+}
+
+/// A new, started-up connection.
+fn session(addr: std::net::SocketAddr) -> TcpStream {
+    let mut s = connect(addr);
+    startup(&mut s);
+    s
+}
+
+/// A connection that has been running `SLOW` for 600 ms, with its process
+/// id and secret key.
+fn running_slow(srv: &Srv) -> (TcpStream, i32, i32) {
     let mut a = connect(srv.addr);
     let (pid, key) = startup(&mut a);
     send_query(&mut a, SLOW);
     std::thread::sleep(Duration::from_millis(600));
-    let mut c = connect(srv.addr);
+    (a, pid, key)
+}
+
+/// Sends a CancelRequest for connection `pid` (secret `key`) on a new connection.
+fn send_cancel_request(addr: std::net::SocketAddr, pid: i32, key: i32) {
+    let mut c = connect(addr);
     let mut cancel = 16u32.to_be_bytes().to_vec();
     cancel.extend_from_slice(&80877102u32.to_be_bytes());
     cancel.extend_from_slice(&pid.to_be_bytes());
     cancel.extend_from_slice(&key.to_be_bytes());
     c.write_all(&cancel).expect("cancel");
+}
+
+/// Whether `messages` hold a DataRow.
+fn has_rows(messages: &[(u8, Vec<u8>)]) -> bool {
+    messages.iter().any(|(t, _)| *t == b'D')
+}
+
+#[test]
+fn cancel_request_stops_the_statements_requests() {
+    let srv = start_slow(Duration::from_millis(150));
+    let (mut a, pid, key) = running_slow(&srv);
+    send_cancel_request(srv.addr, pid, key);
     let answer = read_until_ready(&mut a);
     assert_eq!(sqlstate(&answer).as_deref(), Some("57014"), "{answer:?}");
     // The engine stops at its next step: the next statement of this
     // connection runs, and no more pages are asked for.
     send_query(&mut a, "SHOW SERVICES IN google LIKE 'aiplatform'");
     let next = read_until_ready(&mut a);
-    assert!(next.iter().any(|(t, _)| *t == b'D'), "{next:?}");
+    assert!(has_rows(&next), "{next:?}");
     let after = list_requests(&srv.base_url);
     std::thread::sleep(Duration::from_millis(800));
     let later = list_requests(&srv.base_url);
@@ -122,23 +151,18 @@ fn cancel_request_stops_the_statements_requests() {
 
 #[test]
 fn a_slow_statement_does_not_hold_up_another_connection() {
-    let srv = start_with(Options {
-        latency: Duration::from_millis(100),
-        ..Options::default()
-    });
-    let mut slow = connect(srv.addr);
-    startup(&mut slow);
-    let mut quick = connect(srv.addr);
-    startup(&mut quick);
+    let srv = start_slow(Duration::from_millis(100));
+    let mut slow = session(srv.addr);
+    let mut quick = session(srv.addr);
     send_query(&mut slow, SLOW);
     let started = Instant::now();
     send_query(&mut quick, "SHOW SERVICES IN google LIKE 'aiplatform'");
     let rows = read_until_ready(&mut quick);
     let quick_took = started.elapsed();
-    assert!(rows.iter().any(|(t, _)| *t == b'D'));
+    assert!(has_rows(&rows));
     let slow_rows = read_until_ready(&mut slow);
     let slow_took = started.elapsed();
-    assert!(slow_rows.iter().any(|(t, _)| *t == b'D'), "{slow_rows:?}");
+    assert!(has_rows(&slow_rows), "{slow_rows:?}");
     assert!(
         quick_took < slow_took,
         "the quick statement ({quick_took:?}) waited for the slow one ({slow_took:?})"
@@ -147,19 +171,12 @@ fn a_slow_statement_does_not_hold_up_another_connection() {
 
 #[test]
 fn pg_cancel_backend_from_another_connection() {
-    let srv = start_with(Options {
-        latency: Duration::from_millis(150),
-        ..Options::default()
-    });
-    let mut a = connect(srv.addr);
-    let (pid, _) = startup(&mut a);
-    send_query(&mut a, SLOW);
-    std::thread::sleep(Duration::from_millis(600));
-    let mut b = connect(srv.addr);
-    startup(&mut b);
+    let srv = start_slow(Duration::from_millis(150));
+    let (mut a, pid, _) = running_slow(&srv);
+    let mut b = session(srv.addr);
     send_query(&mut b, &format!("SELECT pg_cancel_backend({pid})"));
     let answer = read_until_ready(&mut b);
-    assert!(answer.iter().any(|(t, _)| *t == b'D'), "{answer:?}");
+    assert!(has_rows(&answer), "{answer:?}");
     let cancelled = read_until_ready(&mut a);
     assert_eq!(
         sqlstate(&cancelled).as_deref(),
@@ -181,18 +198,12 @@ fn an_endless_catalog_query_is_cancelled_and_holds_up_no_one() {
     );
     std::thread::sleep(Duration::from_millis(300));
     // Others are served meanwhile.
-    let mut b = connect(srv.addr);
-    startup(&mut b);
+    let mut b = session(srv.addr);
     send_query(&mut b, "SELECT version()");
-    assert!(read_until_ready(&mut b).iter().any(|(t, _)| *t == b'D'));
-    let mut c = connect(srv.addr);
-    let mut cancel = 16u32.to_be_bytes().to_vec();
-    cancel.extend_from_slice(&80877102u32.to_be_bytes());
-    cancel.extend_from_slice(&pid.to_be_bytes());
-    cancel.extend_from_slice(&key.to_be_bytes());
-    c.write_all(&cancel).expect("cancel");
+    assert!(has_rows(&read_until_ready(&mut b)));
+    send_cancel_request(srv.addr, pid, key);
     let answer = read_until_ready(&mut a);
     assert_eq!(sqlstate(&answer).as_deref(), Some("57014"), "{answer:?}");
     send_query(&mut a, "SELECT 2");
-    assert!(read_until_ready(&mut a).iter().any(|(t, _)| *t == b'D'));
+    assert!(has_rows(&read_until_ready(&mut a)));
 }

@@ -38,12 +38,17 @@ fn read_until_ready(stream: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-fn query(stream: &mut TcpStream, sql: &str) -> Vec<u8> {
+/// Sends `sql` as a simple Query message.
+fn send_query(stream: &mut TcpStream, sql: &str) {
     let mut msg = vec![b'Q'];
     msg.extend_from_slice(&((sql.len() + 5) as u32).to_be_bytes());
     msg.extend_from_slice(sql.as_bytes());
     msg.push(0);
     stream.write_all(&msg).expect("query");
+}
+
+fn query(stream: &mut TcpStream, sql: &str) -> Vec<u8> {
+    send_query(stream, sql);
     read_until_ready(stream)
 }
 
@@ -105,11 +110,7 @@ fn bad_input_ends_only_its_connection_with_a_log_line() {
     let mut gone = connect(srv.addr);
     startup(&mut gone);
     let sql = "SELECT * FROM google.aiplatform.custom_jobs WHERE projectsId = 'demo-project' AND locationsId IN ('us-central1', 'europe-west4')";
-    let mut msg = vec![b'Q'];
-    msg.extend_from_slice(&((sql.len() + 5) as u32).to_be_bytes());
-    msg.extend_from_slice(sql.as_bytes());
-    msg.push(0);
-    gone.write_all(&msg).expect("write");
+    send_query(&mut gone, sql);
     drop(gone);
     assert!(
         wait_for_any(&srv, &["without Terminate", "connection lost"]),
@@ -132,48 +133,40 @@ fn bad_input_ends_only_its_connection_with_a_log_line() {
 
 #[test]
 fn refuses_a_public_address_without_a_password() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
     let home = tempfile::tempdir().expect("home");
-    let config = skyql_srv::Config {
-        on_error: Default::default(),
-        addr: "0.0.0.0:0".parse().expect("addr"),
-        password: None,
-        tls: None,
-        registry: std::sync::Arc::new(skyql_registry::Registry::open(home.path())),
-        client: skyql_client::Client::new(skyql_client::ClientConfig::default()).expect("client"),
-        await_timeout: Duration::from_secs(1),
-        log: std::sync::Arc::new(|_: &str| {}),
-    };
-    let err = rt
-        .block_on(skyql_srv::Server::bind(config))
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = bind_error(home.path(), "0.0.0.0:0", None);
     assert!(err.contains("--password-file"), "{err}");
 
-    let config = skyql_srv::Config {
-        on_error: Default::default(),
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        password: None,
-        tls: Some(skyql_srv::TlsFiles {
-            cert: home.path().join("missing-cert.pem"),
-            key: home.path().join("missing-key.pem"),
-        }),
-        registry: std::sync::Arc::new(skyql_registry::Registry::open(home.path())),
-        client: skyql_client::Client::new(skyql_client::ClientConfig::default()).expect("client"),
-        await_timeout: Duration::from_secs(1),
-        log: std::sync::Arc::new(|_: &str| {}),
+    let tls = skyql_srv::TlsFiles {
+        cert: home.path().join("missing-cert.pem"),
+        key: home.path().join("missing-key.pem"),
     };
-    let err = rt
-        .block_on(skyql_srv::Server::bind(config))
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = bind_error(home.path(), "127.0.0.1:0", Some(tls));
     assert!(
         err.contains("missing-cert.pem") && err.contains("cannot read"),
         "{err}"
     );
+}
+
+/// Why a server without a password, on `addr` with `tls` and its registry
+/// in `home`, refuses to bind.
+fn bind_error(home: &std::path::Path, addr: &str, tls: Option<skyql_srv::TlsFiles>) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let config = skyql_srv::Config {
+        on_error: Default::default(),
+        addr: addr.parse().expect("addr"),
+        password: None,
+        tls,
+        registry: std::sync::Arc::new(skyql_registry::Registry::open(home)),
+        client: skyql_client::Client::new(skyql_client::ClientConfig::default()).expect("client"),
+        await_timeout: Duration::from_secs(1),
+        log: std::sync::Arc::new(|_: &str| {}),
+    };
+    rt.block_on(skyql_srv::Server::bind(config))
+        .err()
+        .expect("refused")
+        .to_string()
 }
