@@ -10,9 +10,10 @@
 //! not give a RIGHT JOIN's ON terms to the left table's scan either; so
 //! `A RIGHT JOIN B ON c` (as the first join of the FROM clause) is first
 //! written `B LEFT JOIN A ON c`, the same rows, with a `*` projection
-//! spelled `A.*, B.*` to keep its column order. A FULL JOIN cannot be
-//! helped this way: a parameter condition in its WHERE is an error that
-//! shows the subquery to write instead.
+//! spelled `A.*, B.*` to keep its column order. A FULL JOIN, or a RIGHT
+//! JOIN further along the FROM clause, cannot be helped this way: a
+//! parameter condition on its stranded tables is an error that shows the
+//! subquery to write instead.
 
 use crate::Error;
 use crate::classify::name_of;
@@ -45,7 +46,7 @@ pub fn move_parameters(
     if select.from.iter().all(|f| f.joins.is_empty()) {
         return Ok(None);
     }
-    refuse_full_join(&select, is_param)?;
+    refuse_unreachable(&select, is_param)?;
     // The swapped form is used only when it lets a condition move: a RIGHT
     // JOIN that needs no help stays as written.
     if let Some(swapped) = right_to_left(&stmt.text, &select)
@@ -156,52 +157,73 @@ fn move_into_on(
     Ok(Some(apply(text, edits)))
 }
 
-/// A FULL JOIN's tables take nothing from WHERE into their requests
-/// (neither side's scan is offered such conditions, and no swap helps):
-/// a parameter condition there is an error that says what to write
-/// instead, rather than a "needs ... in the WHERE clause" that it is in.
-fn refuse_full_join(
+/// Tables whose scans are offered nothing from WHERE and that no rewrite
+/// here helps: both sides of a FULL JOIN, and the left side of a RIGHT
+/// JOIN that is not the first join (or that has no ON, or a side that is
+/// not a named table). A parameter condition on one of them is an error
+/// that says what to write instead, rather than a "needs ... in the WHERE
+/// clause" that it is in.
+fn refuse_unreachable(
     select: &ast::Select,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<(), Error> {
-    let (Some(selection), true) = (
-        &select.selection,
-        select
-            .from
-            .iter()
-            .flat_map(|f| &f.joins)
-            .any(|j| matches!(j.join_operator, JoinOperator::FullOuter(_))),
-    ) else {
+    let Some(selection) = &select.selection else {
         return Ok(());
     };
-    let tables: Vec<(String, String)> = select
-        .from
-        .iter()
-        .flat_map(|f| std::iter::once(&f.relation).chain(f.joins.iter().map(|j| &j.relation)))
-        .filter_map(|t| match t {
-            TableFactor::Table { name, alias, .. } => {
-                let table = name_of(name);
-                let refs = alias
-                    .as_ref()
-                    .map_or_else(|| table.clone(), |a| a.name.value.clone());
-                Some((table, refs))
-            }
-            _ => None,
-        })
-        .collect();
+    let named = |t: &TableFactor| match t {
+        TableFactor::Table { name, alias, .. } => {
+            let table = name_of(name);
+            let refs = alias
+                .as_ref()
+                .map_or_else(|| table.clone(), |a| a.name.value.clone());
+            Some((table, refs))
+        }
+        _ => None,
+    };
+    // (table, how conditions refer to it, the join that strands it)
+    let mut stuck: Vec<(String, String, &str)> = Vec::new();
+    for f in &select.from {
+        let rels: Vec<&TableFactor> = std::iter::once(&f.relation)
+            .chain(f.joins.iter().map(|j| &j.relation))
+            .collect();
+        for (i, j) in f.joins.iter().enumerate() {
+            let (side, kind) = match &j.join_operator {
+                JoinOperator::FullOuter(_) => (&rels[..], "FULL JOIN"),
+                JoinOperator::Right(c) | JoinOperator::RightOuter(c) => {
+                    let swappable = i == 0
+                        && matches!(c, JoinConstraint::On(_))
+                        && named(rels[0]).is_some()
+                        && named(rels[1]).is_some();
+                    if swappable {
+                        continue;
+                    }
+                    (&rels[..=i], "RIGHT JOIN")
+                }
+                _ => continue,
+            };
+            stuck.extend(
+                side.iter()
+                    .filter_map(|t| named(t))
+                    .map(|(table, refs)| (table, refs, kind)),
+            );
+        }
+    }
+    if stuck.is_empty() {
+        return Ok(());
+    }
     for c in crate::classify::conjuncts(selection) {
         let Some((qualifier, column)) = param_condition(c) else {
             continue;
         };
-        let Some((table, refs)) = tables.iter().find(|(_, r)| *r == qualifier) else {
+        let Some((table, refs, kind)) = stuck.iter().find(|(_, r, _)| *r == qualifier) else {
             continue;
         };
         if is_param(table, &column)? {
             return Err(Error::MissingParams(format!(
-                "{table}'s parameter {column} is in the WHERE clause of a FULL JOIN, where it \
+                "{table}'s parameter {column} is in the WHERE clause of a {kind}, where it \
                  cannot reach the table's request: give the parameters in a subquery that also \
                  selects the parameter columns the join uses, e.g. FROM (SELECT *, {column} \
-                 FROM {table} WHERE {column} = '...') {refs} FULL JOIN ..."
+                 FROM {table} WHERE {column} = '...') {refs} {kind} ..."
             )));
         }
     }
@@ -435,6 +457,17 @@ mod tests {
                 .contains("SELECT *, zone FROM google.compute.disks WHERE zone = '...') d"),
             "{err}"
         );
+        // A RIGHT JOIN after another join strands its left side the same way.
+        let s = crate::split_statements(
+            "SELECT 1 FROM t k JOIN google.compute.disks d ON 1 RIGHT JOIN t n ON d.name = n.name \
+             WHERE d.zone = 'z'",
+        )
+        .expect("split");
+        let err = move_parameters(&s[0], &mut |table, col| {
+            Ok(table == "google.compute.disks" && col == "zone")
+        })
+        .expect_err("refused");
+        assert!(err.to_string().contains("of a RIGHT JOIN"), "{err}");
         // Nothing to move: the RIGHT JOIN stays.
         assert_eq!(
             moved(
