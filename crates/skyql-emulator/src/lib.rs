@@ -409,7 +409,10 @@ impl Emulator {
 
     /// Issues an access token directly (for in-process callers that skip OAuth).
     pub fn issue_access_token(&self) -> String {
-        self.inner.auth.issue()
+        let token = self.inner.auth.issue();
+        // The state file keeps issued tokens, as it does for the token route's.
+        self.inner.touch();
+        token
     }
 
     /// The number of jobs held.

@@ -1485,7 +1485,15 @@ async fn state_file_survives_restart() {
     assert_eq!(s, 200);
     let (s, _) = second.get(&gone_path).await;
     assert_eq!(s, 404);
+    // A token issued in process (no HTTP call) is kept too.
+    let direct = second.running.emulator.issue_access_token();
     second.running.shutdown().await.expect("shutdown");
+    let third = Env::with_token(spawn(config()).await.expect("restart"), direct);
+    let (s, _) = third
+        .get(&format!("/v1/{}", kept["name"].as_str().expect("n")))
+        .await;
+    assert_eq!(s, 200, "the in-process token survived the restart");
+    third.running.shutdown().await.expect("shutdown");
     // A corrupt state file is a clear error, not a panic.
     std::fs::write(&state, b"{not json").expect("write");
     let err = spawn(config()).await.err().expect("error");
