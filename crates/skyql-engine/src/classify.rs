@@ -35,6 +35,22 @@ pub enum Kind {
 pub struct Read {
     /// The outermost query has a LIMIT (a join then reads only what it needs).
     pub has_limit: bool,
+    /// The outermost query's SELECT, as parsed here, when its body is one
+    /// (not a set operation or VALUES): the join and label rewrites read it
+    /// rather than parsing the statement again.
+    pub select: Option<Box<ast::Select>>,
+}
+
+impl Read {
+    /// A read of `q` (the outermost query of the statement).
+    fn of(q: ast::Query) -> Read {
+        let has_limit = query_has_limit(&q);
+        let select = match *q.body {
+            SetExpr::Select(select) => Some(select),
+            _ => None,
+        };
+        Read { has_limit, select }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,18 +127,20 @@ pub fn classify(stmt: &Statement) -> Result<Kind, Error> {
                 return Err(parse_error(stmt, &e.to_string()));
             }
             return Ok(if matches!(first.as_str(), "SELECT" | "WITH" | "VALUES") {
-                Kind::Read(Read { has_limit: true })
+                Kind::Read(Read {
+                    has_limit: true,
+                    select: None,
+                })
             } else {
                 Kind::Other
             });
         }
     };
+    let parsed = match parsed {
+        ast::Statement::Query(q) => return Ok(Kind::Read(Read::of(*q))),
+        other => other,
+    };
     let (verb, table, returning, direct) = match &parsed {
-        ast::Statement::Query(q) => {
-            return Ok(Kind::Read(Read {
-                has_limit: query_has_limit(q),
-            }));
-        }
         ast::Statement::Insert(ins) => {
             let table = match &ins.table {
                 TableObject::TableName(n) => name_of(n),
@@ -376,21 +394,30 @@ mod tests {
 
     #[test]
     fn reads_and_others() {
-        assert_eq!(
+        assert!(matches!(
             kind("SELECT * FROM t"),
-            Kind::Read(Read { has_limit: false })
-        );
-        assert_eq!(
+            Kind::Read(Read {
+                has_limit: false,
+                ..
+            })
+        ));
+        assert!(matches!(
             kind("WITH x AS (SELECT 1) SELECT * FROM x LIMIT 3"),
-            Kind::Read(Read { has_limit: true })
-        );
+            Kind::Read(Read {
+                has_limit: true,
+                ..
+            })
+        ));
         assert_eq!(kind("EXEC google.a.b.c @x='1'"), Kind::Exec);
         assert_eq!(kind("CREATE TEMP TABLE t(a)"), Kind::Other);
         // A select named `returning` or `insert` is still a read.
-        assert_eq!(
+        assert!(matches!(
             kind("SELECT 'DELETE' AS \"update\" FROM t"),
-            Kind::Read(Read { has_limit: false })
-        );
+            Kind::Read(Read {
+                has_limit: false,
+                ..
+            })
+        ));
     }
 
     #[test]

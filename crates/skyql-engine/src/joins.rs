@@ -34,32 +34,31 @@ struct Right {
 }
 
 /// The statement with right-table parameter conditions moved from WHERE
-/// into ON, if there are any; `is_param(table, column)` says which columns
-/// of a table are request parameters.
+/// into ON, if there are any; `select` is the statement's outermost SELECT
+/// as classification parsed it, and `is_param(table, column)` says which
+/// columns of a table are request parameters.
 pub fn move_parameters(
     stmt: &Statement,
+    select: &ast::Select,
     is_param: &mut dyn FnMut(&str, &str) -> Result<bool, Error>,
 ) -> Result<Option<String>, Error> {
-    let Some(select) = parse_select(&stmt.text) else {
-        return Ok(None);
-    };
     if select.from.iter().all(|f| f.joins.is_empty()) {
         return Ok(None);
     }
-    refuse_unreachable(&select, is_param)?;
+    refuse_unreachable(select, is_param)?;
     // The swapped form is used only when it lets a condition move: a RIGHT
     // JOIN that needs no help stays as written.
-    if let Some(swapped) = right_to_left(&stmt.text, &select)
+    if let Some(swapped) = right_to_left(&stmt.text, select)
         && let Some(swapped_select) = parse_select(&swapped)
         && let Some(moved) = move_into_on(&swapped, &swapped_select, is_param)?
     {
         return Ok(Some(moved));
     }
-    move_into_on(&stmt.text, &select, is_param)
+    move_into_on(&stmt.text, select, is_param)
 }
 
-/// The SELECT of a statement that is one (no set operation), parsed.
-fn parse_select(text: &str) -> Option<Box<ast::Select>> {
+/// The outermost SELECT of a statement that is one (no set operation).
+pub fn parse_select(text: &str) -> Option<Box<ast::Select>> {
     let mut parsed = Parser::parse_sql(&SQLiteDialect {}, text).ok()?;
     let ast::Statement::Query(q) = parsed.pop()? else {
         return None;
@@ -383,7 +382,8 @@ mod tests {
 
     fn moved(sql: &str) -> Option<String> {
         let s = crate::split_statements(sql).expect("split");
-        move_parameters(&s[0], &mut |table, col| {
+        let select = parse_select(sql)?;
+        move_parameters(&s[0], &select, &mut |table, col| {
             Ok(table == "google.compute.disks" && ["project", "zone"].contains(&col))
         })
         .expect("move")
@@ -447,7 +447,8 @@ mod tests {
             "SELECT 1 FROM t n FULL JOIN google.compute.disks d ON d.name = n.name WHERE d.zone = 'z'",
         )
         .expect("split");
-        let err = move_parameters(&s[0], &mut |table, col| {
+        let select = parse_select(&s[0].text).expect("a select");
+        let err = move_parameters(&s[0], &select, &mut |table, col| {
             Ok(table == "google.compute.disks" && col == "zone")
         })
         .expect_err("refused");
@@ -463,7 +464,8 @@ mod tests {
              WHERE d.zone = 'z'",
         )
         .expect("split");
-        let err = move_parameters(&s[0], &mut |table, col| {
+        let select = parse_select(&s[0].text).expect("a select");
+        let err = move_parameters(&s[0], &select, &mut |table, col| {
             Ok(table == "google.compute.disks" && col == "zone")
         })
         .expect_err("refused");

@@ -415,8 +415,15 @@ impl Engine {
             None => (None, Vec::new()),
         };
         let result = match &inlined {
-            Some(s) => self.run_read(s, read),
-            None => self.run_read(stmt, read),
+            // The rewritten text is parsed anew: its spans are its own.
+            Some(s) => {
+                let read = read.map(|r| classify::Read {
+                    select: joins::parse_select(&s.text),
+                    ..r
+                });
+                self.run_read(s, read.as_ref())
+            }
+            None => self.run_read(stmt, read.as_ref()),
         };
         if !scratch_tables.is_empty()
             && let Ok(conn) = self.conn()
@@ -492,9 +499,14 @@ impl Engine {
         Ok((split_statements(&text)?.pop(), tables))
     }
 
-    fn run_read(&mut self, stmt: &Statement, read: Option<classify::Read>) -> Result<Table, Error> {
-        let moved = match read {
-            Some(_) => joins::move_parameters(stmt, &mut |t, c| self.is_param(t, c))?,
+    fn run_read(
+        &mut self,
+        stmt: &Statement,
+        read: Option<&classify::Read>,
+    ) -> Result<Table, Error> {
+        let select = read.and_then(|r| r.select.as_deref());
+        let moved = match select {
+            Some(select) => joins::move_parameters(stmt, select, &mut |t, c| self.is_param(t, c))?,
             None => None,
         };
         let moved = match moved {
@@ -510,8 +522,9 @@ impl Engine {
             let acct = std::mem::take(&mut st.acct);
             *st = StatementState::default();
             st.acct = acct;
-            if read.is_some() {
-                st.label_terms = pushdown::label_terms(stmt);
+            // A statement whose conditions moved has joins, so no labels.
+            if let (Some(select), None) = (select, &moved) {
+                st.label_terms = pushdown::label_terms(select);
             }
         }
         // A read without LIMIT is safe to run twice, and worth a discovery

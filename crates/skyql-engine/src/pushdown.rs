@@ -10,12 +10,9 @@
 //! documents by the engine's tests.
 
 use crate::Error;
-use crate::statement::Statement;
 use rusqlite::types::ValueRef;
 use serde::Deserialize;
-use sqlparser::ast::{self, BinaryOperator, Expr, SetExpr, TableFactor};
-use sqlparser::dialect::SQLiteDialect;
-use sqlparser::parser::Parser;
+use sqlparser::ast::{self, BinaryOperator, Expr, TableFactor};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -174,8 +171,8 @@ impl ColumnPushdown {
 /// a virtual table, so the engine finds them in the statement's AST. Every
 /// term it returns holds for every row the statement keeps (a conjunct
 /// under OR or NOT is not top-level).
-pub fn label_terms(stmt: &Statement) -> Vec<String> {
-    let Some((select, refs)) = single_resource_select(stmt) else {
+pub fn label_terms(select: &ast::Select) -> Vec<String> {
+    let Some(refs) = single_resource_refs(select) else {
         return Vec::new();
     };
     let Some(selection) = &select.selection else {
@@ -194,17 +191,9 @@ pub fn label_terms(stmt: &Statement) -> Vec<String> {
         .collect()
 }
 
-/// The SELECT of a statement that reads exactly one cloud resource (`FROM
-/// google.svc.res [AS] [alias]`, no joins, no set operations), and the names
-/// its columns may be qualified with.
-fn single_resource_select(stmt: &Statement) -> Option<(ast::Select, Vec<String>)> {
-    let mut parsed = Parser::parse_sql(&SQLiteDialect {}, &stmt.text).ok()?;
-    let ast::Statement::Query(q) = parsed.pop()? else {
-        return None;
-    };
-    let SetExpr::Select(select) = *q.body else {
-        return None;
-    };
+/// For a SELECT that reads exactly one cloud resource (`FROM google.svc.res
+/// [AS] [alias]`, no joins), the names its columns may be qualified with.
+fn single_resource_refs(select: &ast::Select) -> Option<Vec<String>> {
     let [from] = select.from.as_slice() else {
         return None;
     };
@@ -220,7 +209,7 @@ fn single_resource_select(stmt: &Statement) -> Option<(ast::Select, Vec<String>)
     if let Some(a) = alias {
         refs.push(a.name.value.clone());
     }
-    Some((*select, refs))
+    Some(refs)
 }
 
 fn string_of(e: &Expr) -> Option<&str> {
@@ -304,8 +293,7 @@ mod tests {
     use super::*;
 
     fn labels(sql: &str) -> Vec<String> {
-        let stmts = crate::split_statements(sql).expect("split");
-        label_terms(&stmts[0])
+        crate::joins::parse_select(sql).map_or_else(Vec::new, |s| label_terms(&s))
     }
 
     #[test]
