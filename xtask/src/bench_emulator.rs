@@ -276,21 +276,7 @@ async fn measure_paths(
     stats_names: (&'static str, &'static str),
 ) -> Result<Report> {
     let mut c = Conn::open(addr).await?;
-    let status = c
-        .get(
-            "/computeMetadata/v1/instance/service-accounts/default/token",
-            "Metadata-Flavor: Google\r\n",
-        )
-        .await?;
-    if status != 200 {
-        bail!("cannot get a token from the metadata route: {status}");
-    }
-    let token: serde_json::Value = serde_json::from_slice(&c.buf)?;
-    let token = token["access_token"]
-        .as_str()
-        .context("no access_token")?
-        .to_string();
-    let auth = Arc::new(format!("Authorization: Bearer {token}\r\n"));
+    let auth = Arc::new(metadata_auth(&mut c).await?);
     if c.get(&names[0], &auth).await? != 200 {
         bail!("get failed: {}", String::from_utf8_lossy(&c.buf));
     }
@@ -313,6 +299,7 @@ async fn measure_paths(
         })
         .await?
     };
+    let sep = if list_path.contains('?') { '&' } else { '?' };
     let list = {
         let auth = auth.clone();
         let list_path = Arc::new(list_path);
@@ -321,8 +308,9 @@ async fn measure_paths(
             let list_path = list_path.clone();
             Box::pin(async move {
                 let token = std::mem::take(conn.host_token());
+                // Follow the page chain; start over at its end.
                 let path = match token {
-                    Some(t) => format!("{list_path}&pageToken={t}"),
+                    Some(t) => format!("{list_path}{sep}pageToken={t}"),
                     None => list_path.to_string(),
                 };
                 let ok = conn.get(&path, &auth).await? == 200;
@@ -432,26 +420,12 @@ struct Report {
     errors: u64,
 }
 
+/// The Vertex AI rows: the job names on the first pages to get, then the
+/// same measurement as every other service's.
 async fn measure(addr: &str, opts: &Options) -> Result<Report> {
     let mut c = Conn::open(addr).await?;
-    let status = c
-        .get(
-            "/computeMetadata/v1/instance/service-accounts/default/token",
-            "Metadata-Flavor: Google\r\n",
-        )
-        .await?;
-    if status != 200 {
-        bail!("cannot get a token from the metadata route: {status}");
-    }
-    let token: serde_json::Value = serde_json::from_slice(&c.buf)?;
-    let token = token["access_token"]
-        .as_str()
-        .context("no access_token")?
-        .to_string();
-    let auth = Arc::new(format!("Authorization: Bearer {token}\r\n"));
+    let auth = metadata_auth(&mut c).await?;
     let list_path = "/v1/projects/demo-project/locations/us-central1/customJobs";
-
-    // Ids to get: the names on the first pages.
     let mut names = Vec::new();
     let mut next: Option<String> = None;
     while names.len() < 2_000 {
@@ -476,67 +450,30 @@ async fn measure(addr: &str, opts: &Options) -> Result<Report> {
     if names.is_empty() {
         bail!("the emulator has no jobs to get");
     }
-    let page_bytes = {
-        c.get(list_path, &auth).await?;
-        c.buf.len()
-    };
-    let names = Arc::new(names);
-    let errors = Arc::new(AtomicU64::new(0));
+    measure_paths(
+        addr,
+        opts,
+        names,
+        list_path.to_string(),
+        ("customJobs.get", "customJobs.list"),
+    )
+    .await
+}
 
-    let get = {
-        let names = names.clone();
-        let auth = auth.clone();
-        run_load(addr, opts, errors.clone(), move |conn, i| {
-            let names = names.clone();
-            let auth = auth.clone();
-            Box::pin(async move {
-                let path = &names[i % names.len()];
-                Ok(conn.get(path, &auth).await? == 200)
-            })
-        })
-        .await?
-    };
-    let list = {
-        let auth = auth.clone();
-        run_load(addr, opts, errors.clone(), move |conn, _| {
-            let auth = auth.clone();
-            Box::pin(async move {
-                // Follow the page chain; start over at its end.
-                let token = std::mem::take(conn.host_token());
-                let path = match token {
-                    Some(t) => format!("{list_path}?pageToken={t}"),
-                    None => list_path.to_string(),
-                };
-                let ok = conn.get(&path, &auth).await? == 200;
-                let next = find_token(&conn.buf);
-                *conn.host_token() = next;
-                Ok(ok)
-            })
-        })
-        .await?
-    };
-    // Cross-check against the server's own count of answered requests.
-    c.get("/emulator/stats", "").await?;
-    let stats: serde_json::Value = serde_json::from_slice(&c.buf)?;
-    let served = |m: &str| {
-        stats["requests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r["method"] == m && r["status"] == 200)
-            .filter_map(|r| r["count"].as_u64())
-            .sum::<u64>()
-    };
-    let (gets, lists) = (served("customJobs.get"), served("customJobs.list"));
-    if (gets as f64) < get.rate * opts.seconds || (lists as f64) < list.rate * opts.seconds {
-        bail!("the server answered fewer requests ({gets} gets, {lists} lists) than measured");
+/// The `Authorization` header line for a token from the emulator's metadata route.
+async fn metadata_auth(c: &mut Conn) -> Result<String> {
+    let status = c
+        .get(
+            "/computeMetadata/v1/instance/service-accounts/default/token",
+            "Metadata-Flavor: Google\r\n",
+        )
+        .await?;
+    if status != 200 {
+        bail!("cannot get a token from the metadata route: {status}");
     }
-    Ok(Report {
-        get,
-        list,
-        page_bytes,
-        errors: errors.load(Ordering::Relaxed),
-    })
+    let token: serde_json::Value = serde_json::from_slice(&c.buf)?;
+    let token = token["access_token"].as_str().context("no access_token")?;
+    Ok(format!("Authorization: Bearer {token}\r\n"))
 }
 
 /// The `nextPageToken` value in a list response, found without parsing the whole page.
