@@ -32,8 +32,7 @@
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,20 +42,7 @@ const TREE_NODES: usize = 4;
 /// Requests a statement may have in flight (skyql's default `--concurrency`).
 const CONCURRENCY: usize = 16;
 
-/// A running `skyql emulator`; killed on drop.
-struct Emulator {
-    child: Child,
-    base_url: String,
-    key_file: PathBuf,
-    startup: Duration,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::emulator_child::Emulator;
 
 struct Options {
     projects: usize,
@@ -102,36 +88,17 @@ fn parse(args: &[String]) -> Result<Options> {
 }
 
 fn start_emulator(bin: &Path, dir: &Path, o: &Options, quota: u32) -> Result<Emulator> {
-    let key_file = dir.join(format!("key-{quota}.json"));
-    let started = Instant::now();
-    let mut child = Command::new(bin)
-        .args(["emulator", "--addr", "127.0.0.1:0"])
-        .args(["--seed-projects", &o.projects.to_string()])
-        .args(["--seed-jobs", &o.jobs.to_string()])
-        .args(["--project-quota", &quota.to_string()])
-        .args(["--latency-ms", &o.latency_ms.to_string()])
-        .args(["--fault-rate", &o.fault_rate.to_string()])
-        .arg("--credentials-out")
-        .arg(&key_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting skyql emulator")?;
-    let stdout = child.stdout.take().context("emulator stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let startup = started.elapsed();
-    let base_url = line.trim().to_string();
-    if !base_url.starts_with("http://") {
-        let _ = child.kill();
-        bail!("the emulator printed `{base_url}` instead of its URL");
-    }
-    Ok(Emulator {
-        child,
-        base_url,
-        key_file,
-        startup,
-    })
+    let args = [
+        ("--seed-projects", o.projects.to_string()),
+        ("--seed-jobs", o.jobs.to_string()),
+        ("--project-quota", quota.to_string()),
+        ("--latency-ms", o.latency_ms.to_string()),
+        ("--fault-rate", o.fault_rate.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_string(), value])
+    .collect::<Vec<_>>();
+    crate::emulator_child::start(bin, dir.join(format!("key-{quota}.json")), &args)
 }
 
 /// Where the statement gets its projects from.

@@ -13,58 +13,27 @@
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
 const PROJECT: &str = "demo-project";
 const LOCATIONS: [&str; 2] = ["us-central1", "europe-west4"];
 
-/// A running `skyql emulator`; killed on drop.
-struct Emulator {
-    child: Child,
-    base_url: String,
-    key_file: PathBuf,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::emulator_child::Emulator;
 
 fn start_emulator(bin: &Path, dir: &Path, jobs: usize, latency_ms: u64) -> Result<Emulator> {
+    let args = [
+        "--clock".to_string(),
+        "frozen".into(),
+        "--seed-jobs".into(),
+        jobs.to_string(),
+        "--latency-ms".into(),
+        latency_ms.to_string(),
+    ];
     let key_file = dir.join(format!("key-{jobs}-{latency_ms}.json"));
-    let mut child = Command::new(bin)
-        .args(["emulator", "--addr", "127.0.0.1:0", "--clock", "frozen"])
-        .args([
-            "--seed-jobs",
-            &jobs.to_string(),
-            "--latency-ms",
-            &latency_ms.to_string(),
-        ])
-        .arg("--credentials-out")
-        .arg(&key_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting skyql emulator")?;
-    let stdout = child.stdout.take().context("emulator stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let base_url = line.trim().to_string();
-    if !base_url.starts_with("http://") {
-        let _ = child.kill();
-        bail!("the emulator printed `{base_url}` instead of its URL");
-    }
-    Ok(Emulator {
-        child,
-        base_url,
-        key_file,
-    })
+    crate::emulator_child::start(bin, key_file, &args)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

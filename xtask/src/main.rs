@@ -8,6 +8,7 @@ mod bench_org;
 mod bench_select;
 mod bench_srv;
 mod discovery;
+mod emulator_child;
 mod srv_clients;
 mod test;
 
