@@ -23,12 +23,24 @@ def _binary():
     return path
 
 
-def _discovery_doc():
+def _discovery_folder(needs):
+    """The pinned Discovery documents' folder, which must hold `needs`."""
     folder = pathlib.Path(os.environ.get("SKYQL_DISCOVERY_DIR", ROOT / ".discovery"))
-    path = folder / "aiplatform.v1.json"
-    if not path.exists():
-        pytest.fail(f"{path} not found: run cargo xtask fetch-discovery or set SKYQL_DISCOVERY_DIR")
-    return path
+    if not (folder / needs).exists():
+        pytest.fail(f"{folder} has no {needs}: run cargo xtask fetch-discovery or set SKYQL_DISCOVERY_DIR")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def skyql_bin():
+    """The skyql binary every test module runs."""
+    return _binary()
+
+
+@pytest.fixture(scope="session")
+def discovery_folder():
+    """The pinned Discovery documents (compute's among them)."""
+    return _discovery_folder("compute.v1.json")
 
 
 class Emulator:
@@ -53,7 +65,7 @@ def emulator(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("emulator")
     key_file = tmp / "key.json"
     user_file = tmp / "user.json"
-    discovery = _discovery_doc()
+    discovery = _discovery_folder("aiplatform.v1.json") / "aiplatform.v1.json"
     proc = subprocess.Popen(
         [
             str(_binary()),

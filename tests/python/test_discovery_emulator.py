@@ -12,39 +12,23 @@ The emulator serves the pinned documents of $SKYQL_DISCOVERY_DIR (default: .disc
 """
 
 import json
-import os
-import pathlib
 import signal
 import subprocess
 import time
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1].parent
 SERVICES = "compute,storage,cloudkms,pubsub,dns,workflows"
 PROJECT = "demo-project"
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
 
-def _binary():
-    path = pathlib.Path(os.environ.get("SKYQL_BIN", ROOT / "target" / "debug" / "skyql"))
-    if not path.exists():
-        pytest.fail(f"skyql binary not found at {path}: build it (cargo build -p skyql-cli) or set SKYQL_BIN")
-    return path
-
-
-def _discovery_dir():
-    folder = pathlib.Path(os.environ.get("SKYQL_DISCOVERY_DIR", ROOT / ".discovery"))
-    if not (folder / "compute.v1.json").exists():
-        pytest.fail(f"{folder} has no compute.v1.json: run cargo xtask fetch-discovery or set SKYQL_DISCOVERY_DIR")
-    return folder
-
-
 class Served:
-    def __init__(self, base_url, key_file, discovery_dir):
+    def __init__(self, base_url, key_file, discovery_dir, binary):
         self.base_url = base_url
         self.key_file = key_file
         self.discovery_dir = discovery_dir
+        self.binary = binary
 
     def credentials(self):
         from google.oauth2 import service_account
@@ -61,13 +45,13 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, skyql_bin, discovery_folder):
     tmp = tmp_path_factory.mktemp("discovery-emulator")
     key_file = tmp / "key.json"
-    discovery = _discovery_dir()
+    discovery = discovery_folder
     proc = subprocess.Popen(
         [
-            str(_binary()),
+            str(skyql_bin),
             "emulator",
             "--services", SERVICES,
             "--discovery-dir", str(discovery),
@@ -83,7 +67,7 @@ def served(tmp_path_factory):
     if not base_url.startswith("http://127.0.0.1:"):
         proc.kill()
         pytest.fail(f"emulator did not start: {base_url!r} {proc.stderr.read()}")
-    yield Served(base_url, key_file, discovery)
+    yield Served(base_url, key_file, discovery, skyql_bin)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0, proc.stderr.read()
 
@@ -343,7 +327,7 @@ def _skyql(served, home, sql):
     """Runs `skyql exec` against the emulator; returns the JSON rows of the last statement."""
     auth = json.dumps({"google": {"type": "service_account", "credentialsfilepath": str(served.key_file)}})
     out = subprocess.run(
-        [str(_binary()), "--home", str(home), "--endpoint", served.base_url, "--auth", auth, "--output", "json", "exec", sql],
+        [str(served.binary), "--home", str(home), "--endpoint", served.base_url, "--auth", auth, "--output", "json", "exec", sql],
         capture_output=True,
         text=True,
         timeout=60,
@@ -360,7 +344,7 @@ def test_skyql_sql_against_the_emulator(served, tmp_path):
     for name in ["compute.v1", "storage.v1", "cloudkms.v1"]:
         svc = name.split(".")[0]
         pulled = subprocess.run(
-            [str(_binary()), "--home", str(home), "registry", "pull", f"google.{svc}", "--from", str(served.discovery_dir / f"{name}.json")],
+            [str(served.binary), "--home", str(home), "registry", "pull", f"google.{svc}", "--from", str(served.discovery_dir / f"{name}.json")],
             capture_output=True, text=True, timeout=60,
         )
         assert pulled.returncode == 0, pulled.stderr

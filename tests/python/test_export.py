@@ -4,13 +4,11 @@ export against the in-process emulator hold the rows `skyql exec` prints, typed,
 
 import json
 import os
-import pathlib
 import subprocess
 
 import duckdb
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 FROZEN = "2026-06-01T12:00:00Z"
 JOBS = (
     "SELECT name, displayName, state, labels, createTime, locationsId,"
@@ -22,10 +20,8 @@ JOBS = (
 
 
 @pytest.fixture(scope="module")
-def skyql(tmp_path_factory):
-    binary = pathlib.Path(os.environ.get("SKYQL_BIN", ROOT / "target" / "debug" / "skyql"))
-    if not binary.exists():
-        pytest.fail(f"skyql binary not found at {binary}: build it (cargo build -p skyql-cli) or set SKYQL_BIN")
+def skyql(tmp_path_factory, skyql_bin):
+    binary = skyql_bin
     home = tmp_path_factory.mktemp("export-home")
     # Both runs see the same seeded jobs at the same (frozen) emulator time.
     env = dict(os.environ, SKYQL_HOME=str(home), SKYQL_EMULATOR_FROZEN_AT=FROZEN)

@@ -3,8 +3,6 @@ protocol, parameters, server-side cursors, and typed values (a JSON column
 arrives as a dict, a boolean as bool, a timestamp as a datetime)."""
 
 import datetime
-import os
-import pathlib
 import subprocess
 
 import psycopg
@@ -12,7 +10,6 @@ import psycopg.errors
 import pytest
 import sqlalchemy
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 JOBS = (
     "SELECT name, displayName, state, labels, createTime FROM google.aiplatform.custom_jobs"
     " WHERE projectsId = %s AND locationsId = %s ORDER BY name"
@@ -20,10 +17,8 @@ JOBS = (
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    binary = pathlib.Path(os.environ.get("SKYQL_BIN", ROOT / "target" / "debug" / "skyql"))
-    if not binary.exists():
-        pytest.fail(f"skyql binary not found at {binary}: build it (cargo build -p skyql-cli) or set SKYQL_BIN")
+def srv(tmp_path_factory, skyql_bin):
+    binary = skyql_bin
     home = tmp_path_factory.mktemp("srv-home")
     proc = subprocess.Popen(
         [str(binary), "srv", "--emulator", "--addr", "127.0.0.1:0", "--home", str(home)],
